@@ -1,0 +1,252 @@
+using System.Globalization;
+using CsvHelper;
+using CsvHelper.Configuration;
+
+namespace SeqForecast.Data;
+
+/// <summary>Long CSV layout: one row per (series, timestamp), with one or more value columns.</summary>
+/// <remarks>Example: <c>item,ds,y</c> with rows <c>15036,2010-12-02,48</c>.</remarks>
+public sealed record LongCsvFormat
+{
+    /// <summary>Column holding the series id. Default <c>"id"</c>.</summary>
+    public string IdColumn { get; init; } = "id";
+
+    /// <summary>Column holding the timestamp. Default <c>"date"</c>.</summary>
+    public string DateColumn { get; init; } = "date";
+
+    /// <summary>Value columns to read; <c>null</c> reads every column other than the id and date columns.</summary>
+    public IReadOnlyList<string>? ValueColumns { get; init; }
+
+    /// <summary>Accepted timestamp formats (invariant culture), tried in order.</summary>
+    public IReadOnlyList<string> DateFormats { get; init; } = SeriesCsv.DefaultDateFormats;
+}
+
+/// <summary>Wide CSV layout: one row per timestamp, one column per series.</summary>
+/// <remarks>Example: <c>"Month","Passengers"</c> with rows <c>"1949-01",112</c>.</remarks>
+public sealed record WideCsvFormat
+{
+    /// <summary>Column holding the timestamp; <c>null</c> when the file has none (the series get no timestamps). Default <c>"date"</c>.</summary>
+    public string? DateColumn { get; init; } = "date";
+
+    /// <summary>Series columns to read; <c>null</c> reads every column other than the date column.</summary>
+    public IReadOnlyList<string>? SeriesColumns { get; init; }
+
+    /// <summary>Name given to the single value column of each series. Default <c>"value"</c>.</summary>
+    public string ValueColumnName { get; init; } = "value";
+
+    /// <summary>Accepted timestamp formats (invariant culture), tried in order.</summary>
+    public IReadOnlyList<string> DateFormats { get; init; } = SeriesCsv.DefaultDateFormats;
+}
+
+/// <summary>Series read from a file, with what the cleaning policies changed.</summary>
+/// <param name="Series">The series, in order of first appearance (long format) or column order (wide format).</param>
+/// <param name="Report">Counts of gaps filled, duplicates merged, NaN filled and negatives clamped.</param>
+public sealed record SeriesLoadResult(IReadOnlyList<TimeSeries> Series, CleaningReport Report);
+
+/// <summary>Reads series from CSV files in long or wide layout, using CsvHelper.</summary>
+/// <remarks>
+/// Numbers use the invariant culture. An empty value field, or the text <c>NaN</c>, is a missing value and goes
+/// to <see cref="SeriesCleaningOptions.MissingValues"/>. Errors in the file throw <see cref="CsvDataException"/>
+/// with the file, line and column; a cleaning policy set to <c>Error</c> throws <see cref="ArgumentException"/>
+/// prefixed with the file name.
+/// </remarks>
+public static class SeriesCsv
+{
+    /// <summary>Timestamp formats tried by default: ISO dates, ISO date-times and year-month.</summary>
+    public static IReadOnlyList<string> DefaultDateFormats { get; } =
+        ["yyyy-MM-dd", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-ddTHH:mm:ss", "yyyy-MM-ddTHH:mm:ssZ", "yyyy-MM", "yyyy/MM/dd"];
+
+    /// <summary>Reads a long-format file.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="CsvDataException">A malformed row, a missing column, or an unparseable date or number.</exception>
+    /// <exception cref="ArgumentException">A cleaning policy set to <c>Error</c> met its case.</exception>
+    public static SeriesLoadResult ReadLong(string path, LongCsvFormat format, SeriesCleaningOptions cleaning)
+    {
+        using var reader = OpenFile(path);
+        return ReadLong(reader, path, format, cleaning);
+    }
+
+    /// <summary>Reads long-format CSV text from <paramref name="reader"/>; <paramref name="sourceName"/> names it in errors.</summary>
+    public static SeriesLoadResult ReadLong(TextReader reader, string sourceName, LongCsvFormat format, SeriesCleaningOptions cleaning)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(format);
+        ArgumentNullException.ThrowIfNull(cleaning);
+        using var csv = new CsvReader(reader, Configuration);
+        var header = ReadHeader(csv, sourceName);
+        int idIndex = RequireColumn(header, format.IdColumn, sourceName);
+        int dateIndex = RequireColumn(header, format.DateColumn, sourceName);
+        var valueNames = format.ValueColumns ?? header.Where((_, i) => i != idIndex && i != dateIndex).ToArray();
+        if (valueNames.Count == 0)
+            throw new CsvDataException(sourceName, 1, null, $"no value columns besides '{format.IdColumn}' and '{format.DateColumn}'");
+        var valueIndices = valueNames.Select(n => RequireColumn(header, n, sourceName)).ToArray();
+
+        var rowsById = new Dictionary<string, List<Observation>>(StringComparer.Ordinal);
+        var order = new List<string>();
+        while (ReadRow(csv, sourceName, header.Length))
+        {
+            int line = csv.Parser.RawRow;
+            var id = csv.GetField(idIndex)!.Trim();
+            if (id.Length == 0)
+                throw new CsvDataException(sourceName, line, format.IdColumn, "the series id is empty");
+            var time = ParseDate(csv.GetField(dateIndex)!, format.DateFormats, sourceName, line, format.DateColumn);
+            var values = new double[valueIndices.Length];
+            for (int v = 0; v < values.Length; v++)
+                values[v] = ParseNumber(csv.GetField(valueIndices[v])!, sourceName, line, valueNames[v]);
+            if (!rowsById.TryGetValue(id, out var rows))
+            {
+                rowsById[id] = rows = [];
+                order.Add(id);
+            }
+            rows.Add(new Observation(time, values));
+        }
+        if (order.Count == 0)
+            throw new CsvDataException(sourceName, 0, null, "the file has a header but no data rows");
+        return Assemble(sourceName, order.Select(id => (id, (IReadOnlyList<Observation>)rowsById[id])), valueNames, cleaning);
+    }
+
+    /// <summary>Reads a wide-format file.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="CsvDataException">A malformed row, a missing column, or an unparseable date or number.</exception>
+    /// <exception cref="ArgumentException">A cleaning policy set to <c>Error</c> met its case.</exception>
+    public static SeriesLoadResult ReadWide(string path, WideCsvFormat format, SeriesCleaningOptions cleaning)
+    {
+        using var reader = OpenFile(path);
+        return ReadWide(reader, path, format, cleaning);
+    }
+
+    /// <summary>Reads wide-format CSV text from <paramref name="reader"/>; <paramref name="sourceName"/> names it in errors.</summary>
+    public static SeriesLoadResult ReadWide(TextReader reader, string sourceName, WideCsvFormat format, SeriesCleaningOptions cleaning)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(format);
+        ArgumentNullException.ThrowIfNull(cleaning);
+        using var csv = new CsvReader(reader, Configuration);
+        var header = ReadHeader(csv, sourceName);
+        int dateIndex = format.DateColumn is null ? -1 : RequireColumn(header, format.DateColumn, sourceName);
+        var seriesNames = format.SeriesColumns ?? header.Where((_, i) => i != dateIndex).ToArray();
+        if (seriesNames.Count == 0)
+            throw new CsvDataException(sourceName, 1, null, "no series columns besides the date column");
+        var seriesIndices = seriesNames.Select(n => RequireColumn(header, n, sourceName)).ToArray();
+
+        var rows = seriesNames.Select(_ => new List<Observation>()).ToArray();
+        int rowNumber = 0;
+        while (ReadRow(csv, sourceName, header.Length))
+        {
+            int line = csv.Parser.RawRow;
+            // Without a date column, the row number stands in as a daily index so the assembler sees a regular grid.
+            var time = dateIndex < 0 ? DateTime.UnixEpoch.AddDays(rowNumber) : ParseDate(csv.GetField(dateIndex)!, format.DateFormats, sourceName, line, format.DateColumn!);
+            rowNumber++;
+            for (int s = 0; s < seriesIndices.Length; s++)
+                rows[s].Add(new Observation(time, [ParseNumber(csv.GetField(seriesIndices[s])!, sourceName, line, seriesNames[s])]));
+        }
+        if (rowNumber == 0)
+            throw new CsvDataException(sourceName, 0, null, "the file has a header but no data rows");
+        var result = Assemble(sourceName, seriesNames.Select((n, s) => (n, (IReadOnlyList<Observation>)rows[s])), [format.ValueColumnName], dateIndex < 0 ? cleaning with { Frequency = Frequency.Daily } : cleaning);
+        if (dateIndex >= 0) return result;
+        var untimed = result.Series.Select(s => new TimeSeries(s.Id, s.ColumnNames, Enumerable.Range(0, s.ColumnNames.Count).Select(c => s.Column(c).ToArray()).ToArray())).ToArray();
+        return result with { Series = untimed };
+    }
+
+    private static readonly CsvConfiguration Configuration = new(CultureInfo.InvariantCulture)
+    {
+        TrimOptions = TrimOptions.Trim,
+        DetectColumnCountChanges = false,
+        MissingFieldFound = null,
+        HeaderValidated = null,
+    };
+
+    private static StreamReader OpenFile(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"file '{path}' does not exist", path);
+        return new StreamReader(path);
+    }
+
+    private static string[] ReadHeader(CsvReader csv, string source)
+    {
+        try
+        {
+            if (!csv.Read() || !csv.ReadHeader() || csv.HeaderRecord is null || csv.HeaderRecord.Length == 0)
+                throw new CsvDataException(source, 1, null, "the file is empty; expected a header row");
+        }
+        catch (CsvHelperException ex)
+        {
+            throw new CsvDataException(source, 1, null, $"the header row is malformed ({ex.GetType().Name})", ex);
+        }
+        var header = csv.HeaderRecord;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in header)
+            if (!seen.Add(name))
+                throw new CsvDataException(source, 1, name, "the header names this column twice");
+        return header;
+    }
+
+    private static bool ReadRow(CsvReader csv, string source, int expectedFields)
+    {
+        try
+        {
+            while (csv.Read())
+            {
+                var count = csv.Parser.Count;
+                if (count == 1 && string.IsNullOrWhiteSpace(csv.Parser.RawRecord)) continue;
+                if (count != expectedFields)
+                    throw new CsvDataException(source, csv.Parser.RawRow, null, $"the row has {count} fields but the header has {expectedFields}");
+                return true;
+            }
+            return false;
+        }
+        catch (CsvHelperException ex)
+        {
+            throw new CsvDataException(source, ex.Context?.Parser?.RawRow ?? 0, null, "the row is malformed (unbalanced quotes or bad data)", ex);
+        }
+    }
+
+    private static int RequireColumn(string[] header, string name, string source)
+    {
+        int index = Array.IndexOf(header, name);
+        if (index < 0)
+            throw new CsvDataException(source, 1, name, $"the header has no such column; it has: {string.Join(", ", header)}");
+        return index;
+    }
+
+    private static DateTime ParseDate(string text, IReadOnlyList<string> formats, string source, int line, string column)
+    {
+        var trimmed = text.Trim();
+        foreach (var format in formats)
+            if (DateTime.TryParseExact(trimmed, format, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var time))
+                return DateTime.SpecifyKind(time, DateTimeKind.Unspecified);
+        throw new CsvDataException(source, line, column, $"'{text}' is not a date; expected one of: {string.Join(", ", formats)}");
+    }
+
+    private static double ParseNumber(string text, string source, int line, string column)
+    {
+        var trimmed = text.Trim();
+        if (trimmed.Length == 0 || trimmed.Equals("NaN", StringComparison.OrdinalIgnoreCase))
+            return double.NaN;
+        if (double.TryParse(trimmed, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            return value;
+        throw new CsvDataException(source, line, column, $"'{text}' is not a number");
+    }
+
+    private static SeriesLoadResult Assemble(string source, IEnumerable<(string Id, IReadOnlyList<Observation> Rows)> groups, IReadOnlyList<string> columns, SeriesCleaningOptions cleaning)
+    {
+        var series = new List<TimeSeries>();
+        var report = CleaningReport.Empty;
+        foreach (var (id, rows) in groups)
+        {
+            try
+            {
+                var (s, r) = SeriesAssembler.Assemble(id, columns, rows, cleaning);
+                series.Add(s);
+                report += r;
+            }
+            catch (ArgumentException ex)
+            {
+                throw new ArgumentException($"file '{source}': {ex.Message}", "path", ex);
+            }
+        }
+        return new SeriesLoadResult(series, report);
+    }
+}
