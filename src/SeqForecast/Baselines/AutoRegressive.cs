@@ -39,8 +39,9 @@ public sealed record AutoRegressiveOptions(int MaxLag)
 /// <param name="Coefficients">φ₁ … φₚ (lag 1 first).</param>
 /// <param name="Sigma2">Residual variance SSR / nobs.</param>
 /// <param name="Nobs">Observations used in the final fit: n − p.</param>
-/// <param name="Aic">Akaike criterion of the final fit, <c>−2·llf + 2·(p + 1)</c> with <c>llf = −nobs/2·(ln(2π·σ²) + 1)</c>.</param>
-/// <param name="Bic">Bayesian criterion of the final fit, <c>−2·llf + ln(nobs)·(p + 1)</c>.</param>
+/// <param name="Aic">Akaike criterion of the final fit, <c>−2·llf + 2·(p + 2)</c> with <c>llf = −nobs/2·(ln(2π·σ²) + 1)</c>
+/// (k = p + 2 counts the intercept, the lags and the variance, as statsmodels' AutoRegResults does).</param>
+/// <param name="Bic">Bayesian criterion of the final fit, <c>−2·llf + ln(nobs)·(p + 2)</c>.</param>
 public sealed record AutoRegressiveFit(int Order, double Intercept, IReadOnlyList<double> Coefficients, double Sigma2, int Nobs, double Aic, double Bic)
 {
     /// <summary>
@@ -68,8 +69,8 @@ public sealed record AutoRegressiveFit(int Order, double Intercept, IReadOnlyLis
 /// Matches statsmodels' <c>ar_select_order(y, maxlag, ic, trend="c")</c> followed by <c>AutoReg(y, p, trend="c").fit()</c>.
 /// </summary>
 /// <remarks>
-/// Order selection compares every p in [0, maxlag] on the same sample, y[maxlag..n), so the criteria are comparable;
-/// ties go to the smaller order. The chosen order is then refitted on y[p..n).
+/// Order selection compares every p in [0, maxlag] on the same sample, y[maxlag..n), so the criteria are comparable,
+/// with k = p + 1 parameters as in statsmodels' ar_select_order; ties go to the smaller order. The chosen order is then refitted on y[p..n).
 /// </remarks>
 public static class AutoRegressive
 {
@@ -90,7 +91,9 @@ public static class AutoRegressive
 
         int order = options.FixedOrder ?? SelectOrder(y, options.MaxLag, options.Criterion);
         var (beta, ssr, nobs) = LeastSquares(y, order, order);
-        var (aic, bic) = Criteria(ssr, nobs, order + 1);
+        // statsmodels' AutoRegResults counts the intercept, the p lags and the variance (k = p + 2);
+        // its order selection counts only the regressors (k = p + 1). Only the constant offset differs.
+        var (aic, bic) = Criteria(ssr, nobs, order + 2);
         return new AutoRegressiveFit(order, beta[0], beta.Skip(1).ToArray(), ssr / nobs, nobs, aic, bic);
     }
 

@@ -56,18 +56,41 @@ public static class FrequencyExtensions
         ArgumentNullException.ThrowIfNull(sortedTimestamps);
         if (sortedTimestamps.Count < 2)
             throw new ArgumentException($"series '{seriesId}' has {sortedTimestamps.Count} timestamp(s); inferring a frequency needs at least 2 (set the frequency explicitly)", nameof(sortedTimestamps));
+        return FromSpacing(SmallestSpacing(sortedTimestamps), $"series '{seriesId}'");
+    }
+
+    /// <summary>
+    /// Infers one frequency for many series from the smallest spacing found in any of them, so that a series with
+    /// gaps everywhere still gets the grid its neighbours show.
+    /// </summary>
+    /// <param name="sortedTimestamps">Each series' timestamps, sorted (duplicates allowed).</param>
+    /// <param name="source">Names the data in errors (for example a file name).</param>
+    /// <exception cref="ArgumentException">No series has two distinct timestamps, or the smallest spacing matches no frequency.</exception>
+    public static Frequency InferCommon(IEnumerable<IReadOnlyList<DateTime>> sortedTimestamps, string source)
+    {
+        ArgumentNullException.ThrowIfNull(sortedTimestamps);
+        var smallest = sortedTimestamps.Select(SmallestSpacing).DefaultIfEmpty(TimeSpan.MaxValue).Min();
+        if (smallest == TimeSpan.MaxValue)
+            throw new ArgumentException($"{source} has no series with 2 distinct timestamps; set the frequency explicitly", nameof(sortedTimestamps));
+        return FromSpacing(smallest, source);
+    }
+
+    private static TimeSpan SmallestSpacing(IReadOnlyList<DateTime> sorted)
+    {
         var smallest = TimeSpan.MaxValue;
-        for (int i = 1; i < sortedTimestamps.Count; i++)
+        for (int i = 1; i < sorted.Count; i++)
         {
-            var gap = sortedTimestamps[i] - sortedTimestamps[i - 1];
+            var gap = sorted[i] - sorted[i - 1];
             if (gap > TimeSpan.Zero && gap < smallest) smallest = gap;
         }
-        return smallest.TotalDays switch
-        {
-            1 => Frequency.Daily,
-            7 => Frequency.Weekly,
-            >= 28 and <= 31 => Frequency.Monthly,
-            _ => throw new ArgumentException($"series '{seriesId}' has a smallest timestamp spacing of {smallest.TotalDays} days; only 1 (daily), 7 (weekly) or 28-31 (monthly) can be inferred", nameof(sortedTimestamps)),
-        };
+        return smallest;
     }
+
+    private static Frequency FromSpacing(TimeSpan smallest, string what) => smallest.TotalDays switch
+    {
+        1 => Frequency.Daily,
+        7 => Frequency.Weekly,
+        >= 28 and <= 31 => Frequency.Monthly,
+        _ => throw new ArgumentException($"{what} has a smallest timestamp spacing of {smallest.TotalDays} days; only 1 (daily), 7 (weekly) or 28-31 (monthly) can be inferred", "sortedTimestamps"),
+    };
 }

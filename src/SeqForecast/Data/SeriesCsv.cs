@@ -232,9 +232,22 @@ public static class SeriesCsv
 
     private static SeriesLoadResult Assemble(string source, IEnumerable<(string Id, IReadOnlyList<Observation> Rows)> groups, IReadOnlyList<string> columns, SeriesCleaningOptions cleaning)
     {
+        var list = groups.ToList();
+        if (cleaning.Frequency is null && list.Count > 1)
+        {
+            try
+            {
+                var frequency = FrequencyExtensions.InferCommon(list.Select(g => (IReadOnlyList<DateTime>)g.Rows.Select(r => r.Timestamp).Order().ToArray()), $"file '{source}'");
+                cleaning = cleaning with { Frequency = frequency };
+            }
+            catch (ArgumentException ex)
+            {
+                throw new ArgumentException(ex.Message, "path", ex);
+            }
+        }
         var series = new List<TimeSeries>();
         var report = CleaningReport.Empty;
-        foreach (var (id, rows) in groups)
+        foreach (var (id, rows) in list)
         {
             try
             {
