@@ -1,0 +1,271 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace SeqForecast.Engine.Kernels;
+
+/// <summary>
+/// Single-precision matrix multiply C[M,N] (=|+=) A[M,K] × B[K,N] on packed operands, with a register-blocked
+/// FMA micro-kernel (Vector512: 8×32 tiles; Vector256: 6×16 tiles; otherwise scalar FMA).
+/// </summary>
+/// <remarks>
+/// <para>Conventions (for every method here): inputs, then dimensions, then outputs; all matrices are row-major
+/// float spans; the caller owns every buffer and nothing is allocated.</para>
+/// <para>Packed A holds <c>ceil(M/MR)</c> row blocks of <c>[K][MR]</c>; packed B holds <c>ceil(N/NR)</c> column panels of
+/// <c>[K][NR]</c>; padding is zero. A row block of A and a panel of B meet in one micro-kernel call that keeps the whole
+/// MR×NR tile in registers across K. Every output element is the FMA chain over k = 0..K−1 in order, whatever the tile
+/// partition or thread count, so results are bit-identical for 1 or many threads.</para>
+/// </remarks>
+internal static unsafe class Gemm
+{
+    /// <summary>Rows of a micro-tile.</summary>
+    public static readonly int MR = Vector512.IsHardwareAccelerated ? 8 : Vector256.IsHardwareAccelerated ? 6 : 4;
+
+    /// <summary>Columns of a micro-tile.</summary>
+    public static readonly int NR = Vector512.IsHardwareAccelerated ? 32 : Vector256.IsHardwareAccelerated ? 16 : 8;
+
+    /// <summary>Floats a packed A of <paramref name="m"/> rows and <paramref name="k"/> columns needs.</summary>
+    public static int PackedASize(int m, int k) => (m + MR - 1) / MR * MR * k;
+
+    /// <summary>Floats a packed B of <paramref name="k"/> rows and <paramref name="n"/> columns needs.</summary>
+    public static int PackedBSize(int k, int n) => (n + NR - 1) / NR * NR * k;
+
+    /// <summary>
+    /// Packs rows [rowOffset, rowOffset + m) and columns [kOffset, kOffset + kLength) of a packed A with
+    /// <paramref name="kTotal"/> columns from <paramref name="source"/>: element (r, kk) is
+    /// <c>source[r·ld + kk]</c>, or <c>source[kk·ld + r]</c> when <paramref name="transpose"/> is set. Pieces of a stacked
+    /// operand ([W_ih | W_hh], or [W_ih; W_hh]ᵀ) are packed by separate calls.
+    /// </summary>
+    public static void PackA(ReadOnlySpan<float> source, int ld, bool transpose, int m, int kLength, int rowOffset, int kOffset, int kTotal, Span<float> packed)
+    {
+        fixed (float* src = source)
+        fixed (float* dst = packed)
+        {
+            for (int r = 0; r < m; r++)
+            {
+                int row = rowOffset + r;
+                float* block = dst + (long)(row / MR) * MR * kTotal + row % MR + (long)kOffset * MR;
+                if (!transpose)
+                {
+                    float* s = src + (long)r * ld;
+                    for (int kk = 0; kk < kLength; kk++) block[kk * MR] = s[kk];
+                }
+                else
+                {
+                    float* s = src + r;
+                    for (int kk = 0; kk < kLength; kk++) block[kk * MR] = s[(long)kk * ld];
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs rows [kOffset, kOffset + kLength) and columns [0, n) of a packed B with <paramref name="kTotal"/> rows from
+    /// <paramref name="source"/>: element (kk, c) is <c>source[kk·ld + c]</c>, or <c>source[c·ld + kk]</c> when
+    /// <paramref name="transpose"/> is set.
+    /// </summary>
+    public static void PackB(ReadOnlySpan<float> source, int ld, bool transpose, int kLength, int n, int kOffset, int kTotal, Span<float> packed)
+    {
+        int panels = (n + NR - 1) / NR;
+        fixed (float* src = source)
+        fixed (float* dst = packed)
+        {
+            for (int p = 0; p < panels; p++)
+            {
+                int c0 = p * NR;
+                int width = Math.Min(NR, n - c0);
+                float* panel = dst + (long)p * NR * kTotal + (long)kOffset * NR;
+                if (!transpose)
+                {
+                    for (int kk = 0; kk < kLength; kk++)
+                    {
+                        float* s = src + (long)kk * ld + c0;
+                        float* d = panel + kk * NR;
+                        if (width == NR) new ReadOnlySpan<float>(s, NR).CopyTo(new Span<float>(d, NR));
+                        else
+                        {
+                            for (int c = 0; c < width; c++) d[c] = s[c];
+                            for (int c = width; c < NR; c++) d[c] = 0;
+                        }
+                    }
+                }
+                else
+                {
+                    for (int kk = 0; kk < kLength; kk++)
+                        for (int c = width; c < NR; c++) panel[kk * NR + c] = 0;
+                    for (int c = 0; c < width; c++)
+                    {
+                        float* s = src + (long)(c0 + c) * ld;
+                        for (int kk = 0; kk < kLength; kk++) panel[kk * NR + c] = s[kk];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Zeroes the padding rows of the last row block of a packed A (call once per buffer when M is not a multiple of MR).</summary>
+    public static void ClearA(Span<float> packed) => packed.Clear();
+
+    /// <summary>
+    /// Computes tiles [rowBlockStart, rowBlockEnd) × [panelStart, panelEnd) of C[M,N] (=|+=) packedA × packedB.
+    /// </summary>
+    public static void MultiplyTiles(float* packedA, float* packedB, int m, int n, int k, float* c, int ldc, bool accumulate, int rowBlockStart, int rowBlockEnd, int panelStart, int panelEnd)
+    {
+        // Tile scratch lives here, not in the kernels: a stackalloc inside a kernel makes the JIT spill its accumulators.
+        var tile = stackalloc float[MR * NR];
+        for (int p = panelStart; p < panelEnd; p++)
+        {
+            float* b = packedB + (long)p * NR * k;
+            int cols = Math.Min(NR, n - p * NR);
+            for (int blk = rowBlockStart; blk < rowBlockEnd; blk++)
+            {
+                float* a = packedA + (long)blk * MR * k;
+                int rows = Math.Min(MR, m - blk * MR);
+                float* cTile = c + (long)blk * MR * ldc + p * NR;
+                if (Vector512.IsHardwareAccelerated) Kernel8x32(k, a, b, cTile, ldc, rows, cols, accumulate, tile);
+                else if (Vector256.IsHardwareAccelerated) Kernel6x16(k, a, b, cTile, ldc, rows, cols, accumulate, tile);
+                else KernelScalar(k, a, b, cTile, ldc, rows, cols, accumulate, tile);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel8x32(int k, float* a, float* b, float* c, int ldc, int rows, int cols, bool accumulate, float* tile)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int kk = 0; kk < k; kk++, a += 8, b += 32)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var x = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
+        }
+        c00.Store(tile); c01.Store(tile + 16); c10.Store(tile + 32); c11.Store(tile + 48);
+        c20.Store(tile + 64); c21.Store(tile + 80); c30.Store(tile + 96); c31.Store(tile + 112);
+        c40.Store(tile + 128); c41.Store(tile + 144); c50.Store(tile + 160); c51.Store(tile + 176);
+        c60.Store(tile + 192); c61.Store(tile + 208); c70.Store(tile + 224); c71.Store(tile + 240);
+        StoreTile(tile, 32, c, ldc, rows, cols, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel6x16(int k, float* a, float* b, float* c, int ldc, int rows, int cols, bool accumulate, float* tile)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int kk = 0; kk < k; kk++, a += 6, b += 16)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var x = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+        }
+        c00.Store(tile); c01.Store(tile + 8); c10.Store(tile + 16); c11.Store(tile + 24);
+        c20.Store(tile + 32); c21.Store(tile + 40); c30.Store(tile + 48); c31.Store(tile + 56);
+        c40.Store(tile + 64); c41.Store(tile + 72); c50.Store(tile + 80); c51.Store(tile + 88);
+        StoreTile(tile, 16, c, ldc, rows, cols, accumulate);
+    }
+
+    private static void KernelScalar(int k, float* a, float* b, float* c, int ldc, int rows, int cols, bool accumulate, float* tile)
+    {
+        for (int i = 0; i < 32; i++) tile[i] = 0;
+        for (int kk = 0; kk < k; kk++, a += 4, b += 8)
+            for (int r = 0; r < 4; r++)
+                for (int j = 0; j < 8; j++)
+                    tile[r * 8 + j] = MathF.FusedMultiplyAdd(a[r], b[j], tile[r * 8 + j]);
+        StoreTile(tile, 8, c, ldc, rows, cols, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTile(float* tile, int tileWidth, float* c, int ldc, int rows, int cols, bool accumulate)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            float* src = tile + r * tileWidth;
+            float* dst = c + (long)r * ldc;
+            int j = 0;
+            if (Vector512.IsHardwareAccelerated)
+                for (; j + 16 <= cols; j += 16)
+                {
+                    var v = Vector512.Load(src + j);
+                    (accumulate ? v + Vector512.Load(dst + j) : v).Store(dst + j);
+                }
+            for (; j + 8 <= cols; j += 8)
+            {
+                var v = Vector256.Load(src + j);
+                (accumulate ? v + Vector256.Load(dst + j) : v).Store(dst + j);
+            }
+            for (; j < cols; j++) dst[j] = accumulate ? dst[j] + src[j] : src[j];
+        }
+    }
+}
+
+/// <summary>
+/// Runs <see cref="Gemm.MultiplyTiles"/> across a <see cref="WorkerPool"/>. One instance per engine; reusable and
+/// allocation-free. Tiles are split on fixed boundaries, so the result is the same for any thread count.
+/// </summary>
+internal sealed unsafe class GemmRunner : IParallelWork
+{
+    private const long ParallelThreshold = 32 * 1024; // multiply-adds below which one thread is faster
+    private readonly WorkerPool _pool;
+    private float* _a, _b, _c;
+    private int _m, _n, _k, _ldc;
+    private bool _accumulate;
+
+    public GemmRunner(WorkerPool pool) => _pool = pool;
+
+    /// <summary>C[M,N] (=|+=) packedA[M,K] × packedB[K,N]. The spans must stay alive for the call (they are pinned).</summary>
+    public void Multiply(ReadOnlySpan<float> packedA, ReadOnlySpan<float> packedB, int m, int n, int k, Span<float> c, int ldc, bool accumulate)
+    {
+        if (packedA.Length < Gemm.PackedASize(m, k)) throw new ArgumentException("packed A is too small", nameof(packedA));
+        if (packedB.Length < Gemm.PackedBSize(k, n)) throw new ArgumentException("packed B is too small", nameof(packedB));
+        if (m > 0 && c.Length < (long)(m - 1) * ldc + n) throw new ArgumentException("C is too small", nameof(c));
+        fixed (float* a = packedA)
+        fixed (float* b = packedB)
+        fixed (float* cp = c)
+        {
+            int rowBlocks = (m + Gemm.MR - 1) / Gemm.MR;
+            int panels = (n + Gemm.NR - 1) / Gemm.NR;
+            if (_pool.ThreadCount == 1 || (long)m * n * k < ParallelThreshold || rowBlocks * panels < 2)
+            {
+                Gemm.MultiplyTiles(a, b, m, n, k, cp, ldc, accumulate, 0, rowBlocks, 0, panels);
+                return;
+            }
+            _a = a; _b = b; _c = cp; _m = m; _n = n; _k = k; _ldc = ldc; _accumulate = accumulate;
+            _pool.Run(this);
+            _a = _b = _c = null;
+        }
+    }
+
+    void IParallelWork.Execute(int part, int parts)
+    {
+        int rowBlocks = (_m + Gemm.MR - 1) / Gemm.MR;
+        int panels = (_n + Gemm.NR - 1) / Gemm.NR;
+        if (rowBlocks >= panels)
+        {
+            var (start, end) = Split(rowBlocks, part, parts);
+            Gemm.MultiplyTiles(_a, _b, _m, _n, _k, _c, _ldc, _accumulate, start, end, 0, panels);
+        }
+        else
+        {
+            var (start, end) = Split(panels, part, parts);
+            Gemm.MultiplyTiles(_a, _b, _m, _n, _k, _c, _ldc, _accumulate, 0, rowBlocks, start, end);
+        }
+    }
+
+    private static (int Start, int End) Split(int count, int part, int parts)
+    {
+        int size = count / parts, extra = count % parts;
+        int start = part * size + Math.Min(part, extra);
+        return (start, start + size + (part < extra ? 1 : 0));
+    }
+}

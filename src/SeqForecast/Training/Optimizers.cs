@@ -1,0 +1,158 @@
+namespace SeqForecast.Training;
+
+/// <summary>Optimizer settings. Concrete types: <see cref="AdamOptions"/>, <see cref="AdamWOptions"/>, <see cref="SgdOptions"/>.</summary>
+public abstract record OptimizerOptions
+{
+    /// <summary>Learning rate. Range: &gt; 0.</summary>
+    public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>Weight decay. Range: ≥ 0. Adam and SGD add it to the gradient (L2); AdamW decays the weights directly.</summary>
+    public double WeightDecay { get; init; }
+
+    /// <summary>Checks the ranges.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
+    public virtual void Validate()
+    {
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, $"learning rate ({LearningRate}) must be finite and > 0");
+        if (!(WeightDecay >= 0) || !double.IsFinite(WeightDecay)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, $"weight decay ({WeightDecay}) must be finite and >= 0");
+    }
+
+    internal abstract Optimizer Create(int parameterCount);
+}
+
+/// <summary>torch.optim.Adam (amsgrad off).</summary>
+public record AdamOptions : OptimizerOptions
+{
+    /// <summary>β₁. Range: [0, 1). Default 0.9.</summary>
+    public double Beta1 { get; init; } = 0.9;
+
+    /// <summary>β₂. Range: [0, 1). Default 0.999.</summary>
+    public double Beta2 { get; init; } = 0.999;
+
+    /// <summary>ε. Range: &gt; 0. Default 1e-8.</summary>
+    public double Epsilon { get; init; } = 1e-8;
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        if (!(Beta1 >= 0 && Beta1 < 1)) throw new ArgumentOutOfRangeException(nameof(Beta1), Beta1, $"beta1 ({Beta1}) must be in [0, 1)");
+        if (!(Beta2 >= 0 && Beta2 < 1)) throw new ArgumentOutOfRangeException(nameof(Beta2), Beta2, $"beta2 ({Beta2}) must be in [0, 1)");
+        if (!(Epsilon > 0)) throw new ArgumentOutOfRangeException(nameof(Epsilon), Epsilon, $"epsilon ({Epsilon}) must be > 0");
+    }
+
+    internal override Optimizer Create(int parameterCount) => new AdamOptimizer(this, parameterCount, decoupled: false);
+}
+
+/// <summary>torch.optim.AdamW: Adam with decoupled weight decay (default 0.01).</summary>
+public sealed record AdamWOptions : AdamOptions
+{
+    /// <summary>Creates the options with PyTorch's default weight decay of 0.01.</summary>
+    public AdamWOptions() => WeightDecay = 0.01;
+
+    internal override Optimizer Create(int parameterCount) => new AdamOptimizer(this, parameterCount, decoupled: true);
+}
+
+/// <summary>torch.optim.SGD with optional momentum, dampening and Nesterov.</summary>
+public sealed record SgdOptions : OptimizerOptions
+{
+    /// <summary>Momentum. Range: ≥ 0. Default 0.</summary>
+    public double Momentum { get; init; }
+
+    /// <summary>Dampening. Range: [0, 1]. Default 0.</summary>
+    public double Dampening { get; init; }
+
+    /// <summary>Nesterov momentum (needs momentum &gt; 0 and dampening 0).</summary>
+    public bool Nesterov { get; init; }
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        if (!(Momentum >= 0)) throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, $"momentum ({Momentum}) must be >= 0");
+        if (!(Dampening >= 0 && Dampening <= 1)) throw new ArgumentOutOfRangeException(nameof(Dampening), Dampening, $"dampening ({Dampening}) must be in [0, 1]");
+        if (Nesterov && (Momentum <= 0 || Dampening != 0)) throw new ArgumentOutOfRangeException(nameof(Nesterov), Nesterov, $"Nesterov needs momentum > 0 and dampening 0; got momentum {Momentum}, dampening {Dampening}");
+    }
+
+    internal override Optimizer Create(int parameterCount) => new SgdOptimizer(this, parameterCount);
+}
+
+/// <summary>An optimizer over one contiguous parameter span. Follows torch.optim's float32 operation order.</summary>
+internal abstract class Optimizer
+{
+    public abstract void Step(Span<float> parameters, ReadOnlySpan<float> gradients, double learningRate);
+}
+
+internal sealed class AdamOptimizer(AdamOptions options, int parameterCount, bool decoupled) : Optimizer
+{
+    private readonly float[] _firstMoment = new float[parameterCount];
+    private readonly float[] _secondMoment = new float[parameterCount];
+    private int _step;
+
+    public override void Step(Span<float> parameters, ReadOnlySpan<float> gradients, double learningRate)
+    {
+        _step++;
+        float beta1 = (float)options.Beta1, beta2 = (float)options.Beta2;
+        float oneMinusBeta1 = (float)(1 - options.Beta1), oneMinusBeta2 = (float)(1 - options.Beta2);
+        float weightDecay = (float)options.WeightDecay;
+        float decay = (float)(1 - learningRate * options.WeightDecay);
+        double biasCorrection1 = 1 - Math.Pow(options.Beta1, _step);
+        float stepSize = (float)(learningRate / biasCorrection1);
+        float biasCorrection2Sqrt = (float)Math.Sqrt(1 - Math.Pow(options.Beta2, _step));
+        float epsilon = (float)options.Epsilon;
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            float g = gradients[i];
+            if (decoupled) parameters[i] *= decay;
+            else if (weightDecay != 0) g += weightDecay * parameters[i];
+            _firstMoment[i] = _firstMoment[i] * beta1 + oneMinusBeta1 * g;
+            _secondMoment[i] = _secondMoment[i] * beta2 + oneMinusBeta2 * g * g;
+            float denominator = MathF.Sqrt(_secondMoment[i]) / biasCorrection2Sqrt + epsilon;
+            parameters[i] += -stepSize * (_firstMoment[i] / denominator);
+        }
+    }
+}
+
+internal sealed class SgdOptimizer(SgdOptions options, int parameterCount) : Optimizer
+{
+    private readonly float[] _momentum = new float[parameterCount];
+    private bool _hasMomentum;
+
+    public override void Step(Span<float> parameters, ReadOnlySpan<float> gradients, double learningRate)
+    {
+        float lr = (float)learningRate, momentum = (float)options.Momentum, weightDecay = (float)options.WeightDecay;
+        float oneMinusDampening = (float)(1 - options.Dampening);
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            float d = gradients[i];
+            if (weightDecay != 0) d += weightDecay * parameters[i];
+            if (momentum != 0)
+            {
+                _momentum[i] = _hasMomentum ? _momentum[i] * momentum + oneMinusDampening * d : d;
+                d = options.Nesterov ? d + momentum * _momentum[i] : _momentum[i];
+            }
+            parameters[i] += -lr * d;
+        }
+        _hasMomentum = true;
+    }
+}
+
+/// <summary>Gradient clipping by global norm, as torch.nn.utils.clip_grad_norm_.</summary>
+public static class GradientClipping
+{
+    /// <summary>
+    /// Scales <paramref name="gradients"/> by <c>min(1, maxNorm / (‖g‖₂ + 1e-6))</c>, where ‖g‖₂ is the norm of all
+    /// gradients together, and returns ‖g‖₂ before clipping.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxNorm"/> is not positive.</exception>
+    public static double ClipByGlobalNorm(Span<float> gradients, double maxNorm)
+    {
+        if (!(maxNorm > 0)) throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, $"max norm ({maxNorm}) must be > 0");
+        double sum = 0;
+        foreach (var g in gradients) sum += (double)g * g;
+        double norm = Math.Sqrt(sum);
+        float coefficient = (float)Math.Min(1.0, maxNorm / (norm + 1e-6));
+        if (coefficient < 1) System.Numerics.Tensors.TensorPrimitives.Multiply(gradients, coefficient, gradients);
+        return norm;
+    }
+}

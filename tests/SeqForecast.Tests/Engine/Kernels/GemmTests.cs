@@ -1,0 +1,118 @@
+using SeqForecast.Engine.Kernels;
+using SeqForecast.Randomness;
+
+namespace SeqForecast.Tests.Engine.Kernels;
+
+public class GemmTests
+{
+    private static float[] Random(int length, ulong seed)
+    {
+        var rng = new DeterministicRandom(seed);
+        return Enumerable.Range(0, length).Select(_ => rng.NextSingle() * 2 - 1).ToArray();
+    }
+
+    private static double[] Reference(float[] a, bool transA, float[] b, bool transB, int m, int n, int k)
+    {
+        var c = new double[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double sum = 0;
+                for (int kk = 0; kk < k; kk++)
+                    sum += (double)(transA ? a[kk * m + i] : a[i * k + kk]) * (transB ? b[j * k + kk] : b[kk * n + j]);
+                c[i * n + j] = sum;
+            }
+        return c;
+    }
+
+    private static float[] Multiply(float[] a, bool transA, float[] b, bool transB, int m, int n, int k, int threads, float[]? initial = null)
+    {
+        var packedA = new float[Gemm.PackedASize(m, k)];
+        var packedB = new float[Gemm.PackedBSize(k, n)];
+        Gemm.PackA(a, transA ? m : k, transA, m, k, 0, 0, k, packedA);
+        Gemm.PackB(b, transB ? k : n, transB, k, n, 0, k, packedB);
+        var c = initial is null ? new float[m * n] : (float[])initial.Clone();
+        using var pool = new WorkerPool(threads);
+        new GemmRunner(pool).Multiply(packedA, packedB, m, n, k, c, n, accumulate: initial is not null);
+        return c;
+    }
+
+    // Every size a SIMD tail can hit: rows around MR (6 or 8), columns around NR (16 or 32), and short K.
+    private static IEnumerable<TestCaseData> Shapes()
+    {
+        foreach (int m in new[] { 1, 2, 5, 6, 7, 8, 9, 13, 17, 33 })
+            foreach (int n in new[] { 1, 3, 8, 15, 16, 17, 31, 32, 33, 65 })
+                yield return new TestCaseData(m, n, m % 3 + n % 5 + 1);
+        yield return new TestCaseData(64, 256, 65);
+        yield return new TestCaseData(256, 64, 128);
+    }
+
+    [TestCaseSource(nameof(Shapes))]
+    public void Multiply_MatchesDoubleReferenceForEveryTail(int m, int n, int k)
+    {
+        foreach (var (transA, transB) in new[] { (false, false), (true, false), (false, true), (true, true) })
+        {
+            var a = Random(m * k, 1);
+            var b = Random(k * n, 2);
+            var expected = Reference(a, transA, b, transB, m, n, k);
+            var actual = Multiply(a, transA, b, transB, m, n, k, threads: 1);
+            for (int i = 0; i < expected.Length; i++)
+                Assert.That(actual[i], Is.EqualTo(expected[i]).Within(1e-5 * k), $"transA={transA} transB={transB} element {i}");
+        }
+    }
+
+    [Test]
+    public void Multiply_AccumulatesIntoC()
+    {
+        var a = Random(9 * 7, 3);
+        var b = Random(7 * 20, 4);
+        var initial = Random(9 * 20, 5);
+        var expected = Reference(a, false, b, false, 9, 20, 7);
+        var actual = Multiply(a, false, b, false, 9, 20, 7, 1, initial);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.That(actual[i], Is.EqualTo(expected[i] + initial[i]).Within(1e-5));
+    }
+
+    [TestCase(64, 256, 129)]
+    [TestCase(256, 64, 64)]
+    [TestCase(7, 300, 33)]
+    public void Multiply_IsBitIdenticalForAnyThreadCount(int m, int n, int k)
+    {
+        var a = Random(m * k, 6);
+        var b = Random(k * n, 7);
+        var one = Multiply(a, false, b, false, m, n, k, 1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(Multiply(a, false, b, false, m, n, k, 2), Is.EqualTo(one));
+            Assert.That(Multiply(a, false, b, false, m, n, k, 3), Is.EqualTo(one));
+        });
+    }
+
+    [Test]
+    public void PackA_StacksPiecesAlongKAndRows()
+    {
+        // [P | Q] packed by two calls equals packing the concatenation.
+        int m = 10, k1 = 3, k2 = 5;
+        var p = Random(m * k1, 8);
+        var q = Random(m * k2, 9);
+        var whole = new float[m * (k1 + k2)];
+        for (int r = 0; r < m; r++)
+        {
+            p.AsSpan(r * k1, k1).CopyTo(whole.AsSpan(r * (k1 + k2)));
+            q.AsSpan(r * k2, k2).CopyTo(whole.AsSpan(r * (k1 + k2) + k1));
+        }
+        var stacked = new float[Gemm.PackedASize(m, k1 + k2)];
+        Gemm.PackA(p, k1, false, m, k1, 0, 0, k1 + k2, stacked);
+        Gemm.PackA(q, k2, false, m, k2, 0, k1, k1 + k2, stacked);
+        var direct = new float[stacked.Length];
+        Gemm.PackA(whole, k1 + k2, false, m, k1 + k2, 0, 0, k1 + k2, direct);
+        Assert.That(stacked, Is.EqualTo(direct));
+    }
+
+    [Test]
+    public void Multiply_RejectsShortOutput()
+    {
+        using var pool = new WorkerPool(1);
+        Assert.Throws<ArgumentException>(() => new GemmRunner(pool).Multiply(new float[Gemm.PackedASize(4, 4)], new float[Gemm.PackedBSize(4, 4)], 4, 4, 4, new float[15], 4, false));
+    }
+}

@@ -1,0 +1,111 @@
+using SeqForecast.Engine;
+using SeqForecast.Engine.Managed;
+using SeqForecast.Training;
+
+namespace SeqForecast.Tests.Engine.Managed;
+
+public class ManagedNetworkTests
+{
+    [TestCase(CellType.Lstm, 1)]
+    [TestCase(CellType.Lstm, 3)]
+    [TestCase(CellType.Gru, 2)]
+    public void Backward_WholeNetworkMatchesFiniteDifferences(CellType cell, int layers)
+    {
+        using var network = new ManagedNetwork(new NetworkOptions(cell, 3, 6, layers, 4), seed: 3, threads: 1);
+        int batch = 2, time = 5;
+        var inputs = GradientCheck.Random(batch * time * 3, 12);
+        var targets = GradientCheck.Random(batch * 4, 13);
+        var outputs = new float[batch * 4];
+        var dOutputs = new float[batch * 4];
+        var loss = new LossOptions(LossKind.Mse);
+        var parameters = network.Parameters.ToArray();
+
+        double Loss()
+        {
+            network.SetParameters(parameters);
+            network.Forward(inputs, batch, time, outputs, training: true);
+            return LossFunctions.Compute(loss, outputs, targets, Span<float>.Empty);
+        }
+
+        Loss();
+        LossFunctions.Compute(loss, outputs, targets, dOutputs);
+        network.ZeroGradients();
+        network.Backward(dOutputs);
+        var gradients = network.Gradients.ToArray();
+        GradientCheck.AssertMatches(parameters, gradients, Loss, "parameters");
+    }
+
+    [Test]
+    public void Parameters_InitialisedUniformWithinOneOverSqrtHidden()
+    {
+        using var network = new ManagedNetwork(new NetworkOptions(CellType.Lstm, 1, 64, 2, 7), seed: 1);
+        var values = network.Parameters.ToArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That(values, Is.All.InRange(-0.125f, 0.125f));
+            Assert.That(values.Min(), Is.LessThan(-0.12f));
+            Assert.That(values.Max(), Is.GreaterThan(0.12f));
+            Assert.That(values.Average(), Is.EqualTo(0).Within(0.005));
+        });
+    }
+
+    [Test]
+    public void Forward_IsBitIdenticalForOneOrTwoThreads()
+    {
+        var options = new NetworkOptions(CellType.Gru, 2, 40, 2, 3);
+        using var one = new ManagedNetwork(options, seed: 5, threads: 1);
+        using var two = new ManagedNetwork(options, seed: 5, threads: 2);
+        var inputs = GradientCheck.Random(64 * 10 * 2, 14);
+        var a = new float[64 * 3];
+        var b = new float[64 * 3];
+        one.Forward(inputs, 64, 10, a, training: false);
+        two.Forward(inputs, 64, 10, b, training: false);
+        Assert.That(b, Is.EqualTo(a));
+    }
+
+    [Test]
+    public void Backward_WithoutTrainingForwardIsInvalidOperation()
+    {
+        using var network = new ManagedNetwork(new NetworkOptions(CellType.Lstm, 1, 4, 1, 1));
+        network.Forward(new float[5], 1, 5, new float[1], training: false);
+        var ex = Assert.Throws<InvalidOperationException>(() => network.Backward(new float[1]));
+        Assert.That(ex!.Message, Does.Contain("training: true"));
+    }
+
+    [Test]
+    public void Forward_RejectsShortInputs()
+    {
+        using var network = new ManagedNetwork(new NetworkOptions(CellType.Lstm, 2, 4, 1, 1));
+        var ex = Assert.Throws<ArgumentException>(() => network.Forward(new float[5], 1, 5, new float[1], training: false));
+        Assert.That(ex!.Message, Does.Contain("batch 1 × time 5 × features 2 needs 10"));
+    }
+
+    [Test]
+    public void SetParameter_RejectsWrongShapeAndName()
+    {
+        using var network = new ManagedNetwork(new NetworkOptions(CellType.Gru, 1, 4, 1, 1));
+        Assert.Multiple(() =>
+        {
+            Assert.That(Assert.Throws<ArgumentException>(() => network.SetParameter("rnn.weight_ih_l0", new float[3]))!.Message, Does.Contain("shape [12, 1]"));
+            Assert.That(Assert.Throws<ArgumentException>(() => network.SetParameter("rnn.weight_ih_l9", new float[3]))!.Message, Does.Contain("no parameter is named 'rnn.weight_ih_l9'"));
+        });
+    }
+
+    [TestCase(0, 1, 1, 1)]
+    [TestCase(1, 0, 1, 1)]
+    [TestCase(1, 1, 0, 1)]
+    [TestCase(1, 1, 1, 0)]
+    public void Constructor_RejectsBadShape(int input, int hidden, int layers, int output)
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new ManagedNetwork(new NetworkOptions(CellType.Lstm, input, hidden, layers, output)));
+    }
+
+    [TestCase(-0.1)]
+    [TestCase(1.0)]
+    [TestCase(double.NaN)]
+    public void Constructor_RejectsBadDropout(double dropout)
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => _ = new ManagedNetwork(new NetworkOptions(CellType.Lstm, 1, 2, 2, 1) { Dropout = dropout }));
+        Assert.That(ex!.Message, Does.Contain("must be in [0, 1)"));
+    }
+}
