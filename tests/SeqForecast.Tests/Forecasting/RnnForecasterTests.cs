@@ -1,0 +1,159 @@
+using SeqForecast.Baselines;
+using SeqForecast.Data;
+using SeqForecast.Engine;
+using SeqForecast.Forecasting;
+using SeqForecast.Metrics;
+using SeqForecast.Scaling;
+using SeqForecast.Splits;
+using SeqForecast.Training;
+using SeqForecast.Windows;
+
+namespace SeqForecast.Tests.Forecasting;
+
+public class RnnForecasterTests
+{
+    private static TimeSeries Wave(string id, int length, double level, double phase = 0)
+    {
+        var t0 = new DateTime(2021, 1, 4);
+        return TimeSeries.FromValues(id, Enumerable.Range(0, length).Select(t => level + 10 * Math.Sin(2 * Math.PI * t / 7 + phase)).ToArray(),
+            Enumerable.Range(0, length).Select(t => t0.AddDays(t)).ToArray());
+    }
+
+    private static RnnForecasterOptions Small(int lookback = 14, int horizon = 7, int epochs = 40) => new(new WindowSpec(lookback, horizon))
+    {
+        HiddenSize = 16,
+        Layers = 1,
+        Training = new TrainerOptions { Epochs = epochs, BatchSize = 16, Seed = 7, Optimizer = new AdamOptions { LearningRate = 0.01 } },
+    };
+
+    [Test]
+    public void Fit_AirlineLstmBeatsSeasonalNaiveOnMase()
+    {
+        // Acceptance: last 24 months held out; one-layer LSTM, direct 24-step head.
+        var series = SeriesCsv.ReadWide(TestPaths.Data("airline-passengers.csv"), new WideCsvFormat { DateColumn = "Month" }, SeriesCleaningOptions.Strict).Series;
+        var history = series[0].Slice(0, 120);
+        var options = new RnnForecasterOptions(new WindowSpec(12, 24))
+        {
+            HiddenSize = 32,
+            Layers = 1,
+            Training = new TrainerOptions { Epochs = 300, BatchSize = 16, Seed = 1, Optimizer = new AdamOptions { LearningRate = 0.01 } },
+        };
+        using var fitted = new RnnForecaster(options).Fit([history]);
+        var (report, _) = fitted.Evaluate(series, holdout: 24, seasonalPeriod: 12);
+        var seasonalNaive = new SeasonalNaiveModel(12).Forecast(history.Column(0), 24);
+        double baselineMase = ForecastMetrics.Mase(series[0].Column(0)[120..], seasonalNaive, history.Column(0), 12);
+        var losses = fitted.Training!.History.Select(h => h.TrainLoss).ToArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That(losses[^1], Is.LessThan(losses[0] / 10), "training drives the loss down");
+            Assert.That(report.Overall.Mase, Is.LessThan(baselineMase), $"LSTM MASE {report.Overall.Mase:F3} vs seasonal naive {baselineMase:F3}");
+        });
+    }
+
+    [Test]
+    public void Predict_GlobalModelForecastsManySeriesInOriginalUnits()
+    {
+        var series = new[] { Wave("a", 120, 50), Wave("b", 120, 500, 1.0) };
+        using var fitted = new RnnForecaster(Small(epochs: 60)).Fit(series, validationLength: 14);
+        var (report, predictions) = fitted.Evaluate(series, holdout: 7, seasonalPeriod: 7);
+        Assert.Multiple(() =>
+        {
+            Assert.That(predictions.Select(p => p.SeriesId), Is.EqualTo(new[] { "a", "b" }));
+            Assert.That(predictions[1].FirstTarget.Average(), Is.EqualTo(500).Within(15), "inverse-scaled to the series' own level");
+            Assert.That(predictions[0].Timestamps[0], Is.EqualTo(series[0].Timestamps[^7]));
+            Assert.That(report.Overall.Smape, Is.LessThan(10));
+        });
+    }
+
+    [Test]
+    public void Predict_RecursiveBeyondTrainedHorizon()
+    {
+        var series = Wave("a", 150, 50);
+        using var fitted = new RnnForecaster(Small(epochs: 60)).Fit([series]);
+        var direct = fitted.Predict(series);
+        var longer = fitted.Predict(series, horizon: 20);
+        Assert.Multiple(() =>
+        {
+            Assert.That(longer.FirstTarget, Has.Count.EqualTo(20));
+            Assert.That(longer.FirstTarget.Take(7), Is.EqualTo(direct.FirstTarget).Within(1e-9), "the first block is the direct forecast");
+            Assert.That(longer.Timestamps[19], Is.EqualTo(series.Timestamps[^1].AddDays(20)));
+            Assert.That(longer.FirstTarget.Skip(7), Is.All.InRange(20.0, 80.0));
+        });
+    }
+
+    [Test]
+    public void Predict_RecursiveWithExtraFeaturesIsInvalid()
+    {
+        var t0 = new DateTime(2021, 1, 1);
+        var series = new TimeSeries("a", ["y", "promo"], [Enumerable.Range(0, 40).Select(i => (double)(i % 7)).ToArray(), new double[40]], Enumerable.Range(0, 40).Select(i => t0.AddDays(i)).ToArray());
+        var options = Small(7, 3, 2) with { Window = new WindowSpec(7, 3) { Features = ["promo"] } };
+        using var fitted = new RnnForecaster(options).Fit([series]);
+        var ex = Assert.Throws<InvalidOperationException>(() => fitted.Predict(series, horizon: 6));
+        Assert.That(ex!.Message, Does.Contain("recursive decoding cannot forecast the extra features (promo)"));
+    }
+
+    [Test]
+    public void Fit_TooShortSeriesNamesTheRule()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new RnnForecaster(Small(30, 7)).Fit([Wave("SKU-7", 12, 5)]));
+        Assert.That(ex!.Message, Does.StartWith("series 'SKU-7' has 12 points; lookback 30 + horizon 7 needs at least 37"));
+    }
+
+    [Test]
+    public void Fit_ValidationShorterThanHorizonIsRejected()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new RnnForecaster(Small()).Fit([Wave("a", 100, 5)], validationLength: 3));
+        Assert.That(ex!.Message, Does.Contain("validation length >= 7"));
+    }
+
+    [Test]
+    public void Fit_ScalerSeesOnlyTheTrainingPart()
+    {
+        // A spike in the test part must not change the fitted scale.
+        var values = Enumerable.Range(0, 60).Select(i => (double)(i % 7)).Concat(Enumerable.Repeat(1000.0, 7)).ToArray();
+        var series = TimeSeries.FromValues("a", values);
+        var split = ChronologicalSplit.Split([series], validationLength: 0, testLength: 7, contextLength: 14);
+        using var fitted = new RnnForecaster(Small(epochs: 1)).Fit(split);
+        Assert.That(fitted.Scaler!.Get("a", "value").Invert(1.0), Is.EqualTo(6.0).Within(1e-12));
+    }
+
+    [Test]
+    public void Backtest_ScoresEveryFold()
+    {
+        var series = Wave("a", 100, 50);
+        using var fitted = new RnnForecaster(Small(epochs: 30)).Fit([series.Slice(0, 80)]);
+        var report = fitted.Backtest([series], new BacktestOptions(79, 7) { Step = 7 }, seasonalPeriod: 7);
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.PerSeries.Select(p => p.SeriesId), Is.EqualTo(new[] { "a@79", "a@86", "a@93" }));
+            Assert.That(report.Overall.Mase, Is.GreaterThan(0));
+        });
+    }
+
+    [Test]
+    public void Options_RejectOutOfRangeValues()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => _ = new RnnForecaster(Small() with { HiddenSize = 0 }));
+            Assert.Throws<ArgumentOutOfRangeException>(() => _ = new RnnForecaster(Small() with { Dropout = 1 }));
+            Assert.Throws<ArgumentOutOfRangeException>(() => _ = new RnnForecaster(Small() with { Training = new TrainerOptions { Epochs = 0 } }));
+            Assert.Throws<ArgumentOutOfRangeException>(() => _ = new RnnForecaster(Small() with { Training = new TrainerOptions { Optimizer = new AdamOptions { LearningRate = -1 } } }));
+        });
+    }
+
+    [Test]
+    public void Predict_UnknownSeriesWithPerSeriesScalerIsInvalidOperation()
+    {
+        using var fitted = new RnnForecaster(Small(epochs: 1)).Fit([Wave("a", 60, 5)]);
+        Assert.Throws<InvalidOperationException>(() => fitted.Predict(Wave("zzz", 60, 5)));
+    }
+
+    [Test]
+    public void Predict_GlobalScalerServesUnseenSeries()
+    {
+        var options = Small(epochs: 1) with { Scaler = new StandardScaler(new StandardScalerOptions { Scope = ScalingScope.Global }), Cell = CellType.Gru };
+        using var fitted = new RnnForecaster(options).Fit([Wave("a", 60, 5)]);
+        Assert.That(fitted.Predict(Wave("new", 30, 5)).FirstTarget, Has.Count.EqualTo(7));
+    }
+}
