@@ -32,7 +32,7 @@ public static class BaselineEvaluation
             }
             catch (ArgumentException ex)
             {
-                throw new ArgumentException($"series '{s.Id}': {ex.Message}", nameof(series), ex);
+                throw new ArgumentException($"series '{s.Id}': {ErrorMessages.Bare(ex)}", nameof(series), ex);
             }
             forecasts.Add(forecast);
             scored.Add(new SeriesForecast(s.Id, values[^holdout..].ToArray(), forecast, history.ToArray()));

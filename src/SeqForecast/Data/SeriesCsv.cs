@@ -242,7 +242,7 @@ public static class SeriesCsv
             }
             catch (ArgumentException ex)
             {
-                throw new ArgumentException(ex.Message, "path", ex);
+                throw new ArgumentException(ErrorMessages.Bare(ex), "path", ex);
             }
         }
         var series = new List<TimeSeries>();
@@ -257,7 +257,7 @@ public static class SeriesCsv
             }
             catch (ArgumentException ex)
             {
-                throw new ArgumentException($"file '{source}': {ex.Message}", "path", ex);
+                throw new ArgumentException($"file '{source}': {ErrorMessages.Bare(ex)}", "path", ex);
             }
         }
         return new SeriesLoadResult(series, report);

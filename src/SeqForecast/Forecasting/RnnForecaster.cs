@@ -60,7 +60,7 @@ public sealed class RnnForecaster
         {
             var result = new Trainer(Options.Training).Fit(session, train, validation, progress, cancellationToken);
             var config = new ModelConfig(network, window.Lookback, window.Horizon, window.Stride, window.TargetNames(split.Train[0]), window.Features, window.Calendar,
-                scaler is null ? null : ScalerState.From(scaler), Options.Backend.Name);
+                scaler is null ? null : ScalerState.From(scaler), Options.Backend.Name, Options.NonNegative);
             return new FittedRnnForecaster(config, scaler, session, result);
         }
         catch
@@ -147,6 +147,8 @@ public sealed class FittedRnnForecaster : IDisposable
             {
                 values[k] = collected[s][k].Take(steps).ToArray();
                 Scaler?.InverseTransform(series[s].Id, Config.Targets[k], values[k].AsSpan());
+                if (Config.NonNegative)
+                    for (int h = 0; h < values[k].Length; h++) values[k][h] = Math.Max(0, values[k][h]);
             }
             result[s] = new Prediction(series[s].Id, FutureTimestamps(series[s], steps), Config.Targets, values);
         }

@@ -25,6 +25,12 @@ public sealed record RnnForecasterOptions(WindowSpec Window)
     /// <summary>Scaler fitted on the training part; null disables scaling. Default: min-max to [0, 1] per series.</summary>
     public IScaler? Scaler { get; init; } = new MinMaxScaler();
 
+    /// <summary>
+    /// Clamp forecasts at zero after inverse scaling (quantities that cannot be negative, such as unit sales).
+    /// Default false: forecasts are returned as the network produces them.
+    /// </summary>
+    public bool NonNegative { get; init; }
+
     /// <summary>Training loop settings (epochs, batch size, optimizer, early stopping, seed, …).</summary>
     public TrainerOptions Training { get; init; } = new();
 

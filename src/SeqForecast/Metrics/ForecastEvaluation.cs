@@ -51,7 +51,7 @@ public static class ForecastEvaluation
             }
             catch (ArgumentException ex)
             {
-                throw new ArgumentException($"series '{f.SeriesId}': {ex.Message}", nameof(forecasts), ex);
+                throw new ArgumentException($"series '{f.SeriesId}': {SeqForecast.Data.ErrorMessages.Bare(ex)}", nameof(forecasts), ex);
             }
         }
         var values = perSeries.Select(p => p.Item2).ToArray();

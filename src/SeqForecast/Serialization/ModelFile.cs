@@ -32,7 +32,8 @@ public sealed record ScalerState(ScalerKind Kind, ScalingScope Scope, IReadOnlyL
 /// <param name="Calendar">Calendar inputs.</param>
 /// <param name="Scaler">Scaler state, or null when unscaled.</param>
 /// <param name="TrainedOn">Backend name the weights were trained on.</param>
-public sealed record ModelConfig(NetworkOptions Network, int Lookback, int Horizon, int Stride, IReadOnlyList<string> Targets, IReadOnlyList<string> Features, CalendarFeatures Calendar, ScalerState? Scaler, string TrainedOn)
+/// <param name="NonNegative">Forecasts are clamped at zero after inverse scaling.</param>
+public sealed record ModelConfig(NetworkOptions Network, int Lookback, int Horizon, int Stride, IReadOnlyList<string> Targets, IReadOnlyList<string> Features, CalendarFeatures Calendar, ScalerState? Scaler, string TrainedOn, bool NonNegative = false)
 {
     /// <summary>The window spec.</summary>
     public WindowSpec Window => new(Lookback, Horizon) { Stride = Stride, Targets = Targets, Features = Features, Calendar = Calendar };

@@ -156,4 +156,31 @@ public class RnnForecasterTests
         using var fitted = new RnnForecaster(options).Fit([Wave("a", 60, 5)]);
         Assert.That(fitted.Predict(Wave("new", 30, 5)).FirstTarget, Has.Count.EqualTo(7));
     }
+
+    [Test]
+    public void Predict_NonNegativeClampsAtZeroAndSurvivesSaveLoad()
+    {
+        // A series that falls steeply: an unclamped forecast goes below zero.
+        var series = TimeSeries.FromValues("down", Enumerable.Range(0, 80).Select(t => 100.0 - 1.5 * t).ToArray());
+        var options = Small(10, 7, 80) with { NonNegative = true };
+        using var fitted = new RnnForecaster(options).Fit([series]);
+        using var raw = new RnnForecaster(options with { NonNegative = false }).Fit([series]);
+        var path = Path.Combine(Path.GetTempPath(), $"nonneg-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            fitted.Save(path);
+            using var loaded = FittedRnnForecaster.Load(path);
+            Assert.Multiple(() =>
+            {
+                Assert.That(raw.Predict(series).FirstTarget.Min(), Is.LessThan(0), "the unclamped network extrapolates below zero");
+                Assert.That(fitted.Predict(series).FirstTarget, Is.All.GreaterThanOrEqualTo(0.0));
+                Assert.That(loaded.Predict(series).FirstTarget, Is.All.GreaterThanOrEqualTo(0.0));
+                Assert.That(loaded.Config.NonNegative, Is.True);
+            });
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

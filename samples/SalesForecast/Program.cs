@@ -1,0 +1,3 @@
+using Spectre.Console;
+
+return SalesForecast.App.Run(args, AnsiConsole.Console, Console.Error);
