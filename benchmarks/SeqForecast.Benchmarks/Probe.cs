@@ -1,10 +1,13 @@
 using System.Diagnostics;
+using SeqForecast.Engine;
 using SeqForecast.Engine.Kernels;
+using SeqForecast.Engine.Managed;
+using SeqForecast.Training;
 using Kernels = SeqForecast.Engine.Kernels;
 
 namespace SeqForecast.Benchmarks;
 
-/// <summary>Quick GEMM throughput probe (not a BenchmarkDotNet run): <c>dotnet run -c Release -- probe-gemm</c>.</summary>
+/// <summary>Quick probes (not BenchmarkDotNet): <c>dotnet run -c Release -- probe-gemm|probe-train</c>.</summary>
 internal static class Probe
 {
     public static void Gemm(int threads)
@@ -14,7 +17,6 @@ internal static class Probe
             var a = new float[Kernels.Gemm.PackedASize(m, k)];
             var b = new float[Kernels.Gemm.PackedBSize(k, n)];
             var c = new float[m * n];
-            new Random(1).NextBytes(new byte[1]);
             for (int i = 0; i < a.Length; i++) a[i] = (i % 7) * 0.1f;
             for (int i = 0; i < b.Length; i++) b[i] = (i % 5) * 0.1f;
             using var pool = new WorkerPool(threads);
@@ -23,8 +25,69 @@ internal static class Probe
             int reps = (int)Math.Max(50, 2e9 / (2.0 * m * n * k));
             var sw = Stopwatch.StartNew();
             for (int i = 0; i < reps; i++) runner.Multiply(a, b, m, n, k, c, n, false);
-            double seconds = sw.Elapsed.TotalSeconds;
-            Console.WriteLine($"{m}x{n}x{k} threads={threads}: {2.0 * m * n * k * reps / seconds / 1e9:F1} GFLOP/s");
+            Console.WriteLine($"{m}x{n}x{k} threads={threads}: {2.0 * m * n * k * reps / sw.Elapsed.TotalSeconds / 1e9:F1} GFLOP/s");
         }
+    }
+
+    public static unsafe void Narrow()
+    {
+        int m = 256, k = 128;
+        var a = new float[Kernels.Gemm.PackedASize(m, k)];
+        var b = new float[Kernels.Gemm.PackedBSize(k, 1)];
+        var c = new float[m];
+        var x = new float[k];
+        for (int i = 0; i < a.Length; i++) a[i] = (i % 7) * 0.1f;
+        using var pool = new WorkerPool(1);
+        var runner = new GemmRunner(pool);
+        for (int i = 0; i < 1000; i++) { Kernels.Gemm.PackB(x, 1, false, k, 1, 0, k, b); runner.Multiply(a, b, m, 1, k, c, 1, false); }
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < 100000; i++) runner.Multiply(a, b, m, 1, k, c, 1, false);
+        Console.WriteLine($"narrow 256x1x128: {sw.Elapsed.TotalMicroseconds / 100000:F2} us");
+        sw.Restart();
+        for (int i = 0; i < 100000; i++) Kernels.Gemm.PackB(x, 1, false, k, 1, 0, k, b);
+        Console.WriteLine($"packB 128x1: {sw.Elapsed.TotalMicroseconds / 100000:F2} us");
+        var g = new float[256];
+        sw.Restart();
+        for (int i = 0; i < 100000; i++) { System.Numerics.Tensors.TensorPrimitives.Sigmoid(g.AsSpan(0, 128), g.AsSpan(0, 128)); System.Numerics.Tensors.TensorPrimitives.Tanh(g.AsSpan(128, 64), g.AsSpan(128, 64)); }
+        Console.WriteLine($"sigmoid128+tanh64: {sw.Elapsed.TotalMicroseconds / 100000:F3} us");
+    }
+
+    public static void Breakdown(CellType cell, int threads)
+    {
+        using var network = new ManagedNetwork(new NetworkOptions(cell, 1, 64, 2, 1), 1, threads);
+        var inputs = new float[64 * 30];
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = MathF.Sin(i * 0.1f);
+        var outputs = new float[64];
+        var d = new float[64];
+        Array.Fill(d, 0.01f);
+        for (int i = 0; i < 50; i++) { network.Forward(inputs, 64, 30, outputs, true); network.Backward(d); }
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < 200; i++) { network.MarkParametersChanged(); network.Forward(inputs, 64, 30, outputs, true); }
+        double forward = sw.Elapsed.TotalMilliseconds / 200;
+        sw.Restart();
+        for (int i = 0; i < 200; i++) network.Backward(d);
+        double backward = sw.Elapsed.TotalMilliseconds / 200;
+        Console.WriteLine($"{cell} threads={threads}: forward {forward:F2} ms, backward {backward:F2} ms");
+    }
+
+    public static void Train(CellType cell, int hidden, int lookback, int batch, int threads)
+    {
+        var setup = new TrainingSetup(new LossOptions(), new AdamOptions());
+        using var session = new ManagedSession(new ManagedNetwork(new NetworkOptions(cell, 1, hidden, 2, 1), 1, threads), setup);
+        var inputs = new float[batch * lookback];
+        var targets = new float[batch];
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = MathF.Sin(i * 0.1f);
+        for (int i = 0; i < 20; i++) session.TrainStep(inputs, targets, batch, lookback);
+        int steps = Math.Max(20, 2_000_000 / (hidden * hidden * lookback * batch / 64));
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < steps; i++) session.TrainStep(inputs, targets, batch, lookback);
+        double ms = sw.Elapsed.TotalMilliseconds / steps;
+        var single = new float[lookback];
+        var output = new float[1];
+        for (int i = 0; i < 200; i++) session.Predict(single, 1, lookback, output);
+        sw.Restart();
+        for (int i = 0; i < 2000; i++) session.Predict(single, 1, lookback, output);
+        double us = sw.Elapsed.TotalMicroseconds / 2000;
+        Console.WriteLine($"{cell} 2x{hidden} L{lookback} B{batch} threads={threads}: {ms:F2} ms/step, {batch / ms * 1000:N0} samples/s; predict 1 window {us:F1} us");
     }
 }

@@ -1,10 +1,33 @@
 using BenchmarkDotNet.Running;
 using SeqForecast.Benchmarks;
+using SeqForecast.Engine;
 
-if (args.Length > 0 && args[0] == "probe-gemm")
+switch (args.FirstOrDefault())
 {
-    Probe.Gemm(1);
-    Probe.Gemm(2);
-    return;
+    case "probe-gemm":
+        Probe.Gemm(1);
+        Probe.Gemm(2);
+        return;
+    case "probe-train":
+        foreach (var threads in new[] { 1, 2 })
+        {
+            Probe.Train(CellType.Lstm, 64, 30, 64, threads);
+            Probe.Train(CellType.Gru, 64, 30, 64, threads);
+        }
+        Probe.Train(CellType.Lstm, 256, 64, 256, 2);
+        Probe.Train(CellType.Gru, 256, 64, 256, 2);
+        return;
+    case "probe-narrow":
+        Probe.Narrow();
+        return;
+    case "probe-breakdown":
+        foreach (var threads in new[] { 1, 2 })
+        {
+            Probe.Breakdown(CellType.Lstm, threads);
+            Probe.Breakdown(CellType.Gru, threads);
+        }
+        return;
+    default:
+        BenchmarkSwitcher.FromAssembly(typeof(Probe).Assembly).Run(args);
+        return;
 }
-BenchmarkSwitcher.FromAssembly(typeof(Probe).Assembly).Run(args);

@@ -40,7 +40,19 @@ internal static unsafe class Gemm
         fixed (float* src = source)
         fixed (float* dst = packed)
         {
-            for (int r = 0; r < m; r++)
+            int r0 = 0;
+            if (!transpose && MR == 8 && rowOffset % 8 == 0 && Vector256.IsHardwareAccelerated)
+            {
+                // Whole row blocks: read 8 rows side by side and write each k's 8 values with one store.
+                for (; r0 + 8 <= m; r0 += 8)
+                {
+                    float* block = dst + (long)((rowOffset + r0) / 8) * 8 * kTotal + (long)kOffset * 8;
+                    float* s0 = src + (long)r0 * ld;
+                    for (int kk = 0; kk < kLength; kk++)
+                        Vector256.Create(s0[kk], s0[ld + kk], s0[2 * ld + kk], s0[3 * ld + kk], s0[4 * ld + kk], s0[5 * ld + kk], s0[6 * ld + kk], s0[7 * ld + kk]).Store(block + kk * 8);
+                }
+            }
+            for (int r = r0; r < m; r++)
             {
                 int row = rowOffset + r;
                 float* block = dst + (long)(row / MR) * MR * kTotal + row % MR + (long)kOffset * MR;
@@ -84,8 +96,25 @@ internal static unsafe class Gemm
                         else
                         {
                             for (int c = 0; c < width; c++) d[c] = s[c];
-                            for (int c = width; c < NR; c++) d[c] = 0;
+                            // Narrow products never read the padding; the tile kernels need it zero.
+                            if (n > NarrowColumns)
+                                for (int c = width; c < NR; c++) d[c] = 0;
                         }
+                    }
+                }
+                else if (width == NR && NR == 32)
+                {
+                    float* s = src + (long)c0 * ld;
+                    for (int kk = 0; kk < kLength; kk++)
+                    {
+                        float* d = panel + kk * NR;
+                        Vector256.Create(s[kk], s[ld + kk], s[2 * ld + kk], s[3 * ld + kk], s[4 * ld + kk], s[5 * ld + kk], s[6 * ld + kk], s[7 * ld + kk]).Store(d);
+                        float* s8 = s + 8L * ld;
+                        Vector256.Create(s8[kk], s8[ld + kk], s8[2 * ld + kk], s8[3 * ld + kk], s8[4 * ld + kk], s8[5 * ld + kk], s8[6 * ld + kk], s8[7 * ld + kk]).Store(d + 8);
+                        float* s16 = s + 16L * ld;
+                        Vector256.Create(s16[kk], s16[ld + kk], s16[2 * ld + kk], s16[3 * ld + kk], s16[4 * ld + kk], s16[5 * ld + kk], s16[6 * ld + kk], s16[7 * ld + kk]).Store(d + 16);
+                        float* s24 = s + 24L * ld;
+                        Vector256.Create(s24[kk], s24[ld + kk], s24[2 * ld + kk], s24[3 * ld + kk], s24[4 * ld + kk], s24[5 * ld + kk], s24[6 * ld + kk], s24[7 * ld + kk]).Store(d + 24);
                     }
                 }
                 else
@@ -125,6 +154,137 @@ internal static unsafe class Gemm
                 else if (Vector256.IsHardwareAccelerated) Kernel6x16(k, a, b, cTile, ldc, rows, cols, accumulate, tile);
                 else KernelScalar(k, a, b, cTile, ldc, rows, cols, accumulate, tile);
             }
+        }
+    }
+
+    /// <summary>Widest N for which <see cref="MultiplyNarrow"/> is used instead of the tile kernels (small batches, predict).</summary>
+    public const int NarrowColumns = 4;
+
+    /// <summary>
+    /// C (=|+=) packedA × packedB for N ≤ <see cref="NarrowColumns"/>: matrix-vector products that run along K with one
+    /// row block of A in a vector, so a batch of one does not pay for a full NR-wide panel.
+    /// </summary>
+    public static void MultiplyNarrow(float* packedA, float* packedB, int m, int n, int k, float* c, int ldc, bool accumulate, int rowBlockStart, int rowBlockEnd)
+    {
+        var column = stackalloc float[MR];
+        NarrowBlocks(packedA, packedB, m, n, k, c, ldc, accumulate, rowBlockStart, rowBlockEnd, column);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void NarrowBlocks(float* packedA, float* packedB, int m, int n, int k, float* c, int ldc, bool accumulate, int rowBlockStart, int rowBlockEnd, float* column)
+    {
+        for (int blk = rowBlockStart; blk < rowBlockEnd; blk++)
+        {
+            float* a = packedA + (long)blk * MR * k;
+            int rows = Math.Min(MR, m - blk * MR);
+            for (int j = 0; j < n; j++)
+            {
+                float* b = packedB + j;
+                if (MR == 8 && Vector256.IsHardwareAccelerated)
+                {
+                    Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                    int kk = 0;
+                    for (; kk + 4 <= k; kk += 4)
+                    {
+                        s0 = Vector256.FusedMultiplyAdd(Vector256.Load(a + kk * 8), Vector256.Create(b[(long)kk * NR]), s0);
+                        s1 = Vector256.FusedMultiplyAdd(Vector256.Load(a + (kk + 1) * 8), Vector256.Create(b[(long)(kk + 1) * NR]), s1);
+                        s2 = Vector256.FusedMultiplyAdd(Vector256.Load(a + (kk + 2) * 8), Vector256.Create(b[(long)(kk + 2) * NR]), s2);
+                        s3 = Vector256.FusedMultiplyAdd(Vector256.Load(a + (kk + 3) * 8), Vector256.Create(b[(long)(kk + 3) * NR]), s3);
+                    }
+                    for (; kk < k; kk++) s0 = Vector256.FusedMultiplyAdd(Vector256.Load(a + kk * 8), Vector256.Create(b[(long)kk * NR]), s0);
+                    ((s0 + s1) + (s2 + s3)).Store(column);
+                }
+                else
+                {
+                    for (int r = 0; r < MR; r++) column[r] = 0;
+                    for (int kk = 0; kk < k; kk++)
+                        for (int r = 0; r < MR; r++) column[r] = MathF.FusedMultiplyAdd(a[kk * MR + r], b[(long)kk * NR], column[r]);
+                }
+                for (int r = 0; r < rows; r++)
+                {
+                    float* target = c + (long)(blk * MR + r) * ldc + j;
+                    *target = accumulate ? *target + column[r] : column[r];
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// y[i·yStride] (=|+=) Σ_k x[k] · B[k, i] for i &lt; n, with B packed as panels (<see cref="PackB"/>; here B is a
+    /// transposed weight, so this is y = W·x). Four panels (128 outputs) share each broadcast of x[k], in 8 vector
+    /// accumulators, so a batch of one streams the weights once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyVector(float* packedB, float* x, int n, int k, float* y, int yStride, bool accumulate)
+    {
+        int panels = (n + NR - 1) / NR;
+        var tile = stackalloc float[4 * NR];
+        VectorPanels(packedB, x, n, k, y, yStride, accumulate, panels, tile);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void VectorPanels(float* packedB, float* x, int n, int k, float* y, int yStride, bool accumulate, int panels, float* tile)
+    {
+        for (int p = 0; p < panels; p += 4)
+        {
+            int count = Math.Min(4, panels - p);
+            if (NR == 32 && Vector512.IsHardwareAccelerated && count == 4)
+            {
+                float* b0 = packedB + (long)p * NR * k, b1 = b0 + NR * k, b2 = b1 + NR * k, b3 = b2 + NR * k;
+                Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+                for (int kk = 0; kk < k; kk++)
+                {
+                    var v = Vector512.Create(x[kk]);
+                    int o = kk * 32;
+                    s0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b0 + o), s0); s1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b0 + o + 16), s1);
+                    s2 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b1 + o), s2); s3 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b1 + o + 16), s3);
+                    s4 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b2 + o), s4); s5 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b2 + o + 16), s5);
+                    s6 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b3 + o), s6); s7 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b3 + o + 16), s7);
+                }
+                s0.Store(tile); s1.Store(tile + 16); s2.Store(tile + 32); s3.Store(tile + 48);
+                s4.Store(tile + 64); s5.Store(tile + 80); s6.Store(tile + 96); s7.Store(tile + 112);
+            }
+            else if (NR == 32 && Vector512.IsHardwareAccelerated)
+            {
+                // Fewer than four panels left: one panel at a time, two accumulators per half to cover FMA latency.
+                for (int q = 0; q < count; q++)
+                {
+                    float* b = packedB + (long)(p + q) * NR * k;
+                    Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                    int kk = 0;
+                    for (; kk + 2 <= k; kk += 2)
+                    {
+                        var v = Vector512.Create(x[kk]);
+                        var w = Vector512.Create(x[kk + 1]);
+                        s0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + kk * 32), s0); s1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + kk * 32 + 16), s1);
+                        s2 = Vector512.FusedMultiplyAdd(w, Vector512.Load(b + kk * 32 + 32), s2); s3 = Vector512.FusedMultiplyAdd(w, Vector512.Load(b + kk * 32 + 48), s3);
+                    }
+                    if (kk < k)
+                    {
+                        var v = Vector512.Create(x[kk]);
+                        s0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + kk * 32), s0); s1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + kk * 32 + 16), s1);
+                    }
+                    (s0 + s2).Store(tile + q * 32);
+                    (s1 + s3).Store(tile + q * 32 + 16);
+                }
+            }
+            else
+            {
+                for (int q = 0; q < count; q++)
+                {
+                    float* b = packedB + (long)(p + q) * NR * k;
+                    for (int j = 0; j < NR; j++)
+                    {
+                        float sum = 0;
+                        for (int kk = 0; kk < k; kk++) sum = MathF.FusedMultiplyAdd(x[kk], b[kk * NR + j], sum);
+                        tile[q * NR + j] = sum;
+                    }
+                }
+            }
+            int outputs = Math.Min(count * NR, n - p * NR);
+            float* target = y + (long)p * NR * yStride;
+            for (int i = 0; i < outputs; i++)
+                target[(long)i * yStride] = accumulate ? target[(long)i * yStride] + tile[i] : tile[i];
         }
     }
 
@@ -223,6 +383,21 @@ internal sealed unsafe class GemmRunner : IParallelWork
 
     public GemmRunner(WorkerPool pool) => _pool = pool;
 
+    /// <summary>
+    /// y (=|+=) W·x for a weight W [M, K] given as <paramref name="packedWeightT"/> (Wᵀ packed with <see cref="Gemm.PackB"/>),
+    /// writing y[i] at <c>y[i·yStride]</c>. The batch-of-one path; single-threaded, since it is latency-bound.
+    /// </summary>
+    public void MultiplyVector(ReadOnlySpan<float> packedWeightT, ReadOnlySpan<float> x, int m, int k, Span<float> y, int yStride, bool accumulate)
+    {
+        if (packedWeightT.Length < Gemm.PackedBSize(k, m)) throw new ArgumentException("packed weight is too small", nameof(packedWeightT));
+        if (x.Length < k) throw new ArgumentException("x is too small", nameof(x));
+        if (m > 0 && y.Length < (long)(m - 1) * yStride + 1) throw new ArgumentException("y is too small", nameof(y));
+        fixed (float* w = packedWeightT)
+        fixed (float* xp = x)
+        fixed (float* yp = y)
+            Gemm.MultiplyVector(w, xp, m, k, yp, yStride, accumulate);
+    }
+
     /// <summary>C[M,N] (=|+=) packedA[M,K] × packedB[K,N]. The spans must stay alive for the call (they are pinned).</summary>
     public void Multiply(ReadOnlySpan<float> packedA, ReadOnlySpan<float> packedB, int m, int n, int k, Span<float> c, int ldc, bool accumulate)
     {
@@ -237,7 +412,8 @@ internal sealed unsafe class GemmRunner : IParallelWork
             int panels = (n + Gemm.NR - 1) / Gemm.NR;
             if (_pool.ThreadCount == 1 || (long)m * n * k < ParallelThreshold || rowBlocks * panels < 2)
             {
-                Gemm.MultiplyTiles(a, b, m, n, k, cp, ldc, accumulate, 0, rowBlocks, 0, panels);
+                if (n <= Gemm.NarrowColumns) Gemm.MultiplyNarrow(a, b, m, n, k, cp, ldc, accumulate, 0, rowBlocks);
+                else Gemm.MultiplyTiles(a, b, m, n, k, cp, ldc, accumulate, 0, rowBlocks, 0, panels);
                 return;
             }
             _a = a; _b = b; _c = cp; _m = m; _n = n; _k = k; _ldc = ldc; _accumulate = accumulate;
@@ -250,7 +426,12 @@ internal sealed unsafe class GemmRunner : IParallelWork
     {
         int rowBlocks = (_m + Gemm.MR - 1) / Gemm.MR;
         int panels = (_n + Gemm.NR - 1) / Gemm.NR;
-        if (rowBlocks >= panels)
+        if (_n <= Gemm.NarrowColumns)
+        {
+            var (start, end) = Split(rowBlocks, part, parts);
+            Gemm.MultiplyNarrow(_a, _b, _m, _n, _k, _c, _ldc, _accumulate, start, end);
+        }
+        else if (rowBlocks >= panels)
         {
             var (start, end) = Split(rowBlocks, part, parts);
             Gemm.MultiplyTiles(_a, _b, _m, _n, _k, _c, _ldc, _accumulate, start, end, 0, panels);

@@ -29,6 +29,10 @@ internal sealed class GruLayer : RecurrentLayer
     private float[] _dHiddenPre = [];      // [T, 3H, B] gradients of the h-projection: dr, dz, r ⊙ dn
     private float[] _dHidden = [];         // [H, B]
     private float[] _scratch = [];         // [H, B]
+    private float[] _vectorIh = [];        // W_ihᵀ packed as B [in, 3H], for batches of at most Gemm.NarrowColumns
+    private float[] _vectorHh = [];        // W_hhᵀ packed as B [H, 3H]
+    private float[] _column = [];          // [max(in, H)]
+    private bool _vectorStale = true;
 
     public GruLayer(ComputeContext context, int layerIndex, int inputSize, int hiddenSize, ParameterLayout layout)
         : base(context, layerIndex, inputSize, hiddenSize, 3, layout)
@@ -61,6 +65,7 @@ internal sealed class GruLayer : RecurrentLayer
         Gemm.PackA(parameters.Slice(WeightHh, g * h), h, false, g, h, 0, 0, h, _packedHh);
         Gemm.PackA(parameters.Slice(WeightIh, g * i), i, true, i, g, 0, 0, g, _packedIhT);
         Gemm.PackA(parameters.Slice(WeightHh, g * h), h, true, h, g, 0, 0, g, _packedHhT);
+        _vectorStale = true;
     }
 
     protected override void ForwardSteps(ReadOnlySpan<float> input, ReadOnlySpan<float> parameters)
@@ -70,27 +75,45 @@ internal sealed class GruLayer : RecurrentLayer
         Elementwise.BroadcastRows(parameters.Slice(BiasIh, g), g, b, _biasIh);
         Elementwise.BroadcastRows(parameters.Slice(BiasHh, g), g, b, _biasHh);
         var hiddenProjection = _hiddenProjection.AsSpan(0, g * b);
+        bool narrow = b <= Gemm.NarrowColumns;
+        if (narrow && _vectorStale)
+        {
+            Buffers.Ensure(ref _vectorIh, Gemm.PackedBSize(i, g));
+            Buffers.Ensure(ref _vectorHh, Gemm.PackedBSize(h, g));
+            Buffers.Ensure(ref _column, Math.Max(i, h));
+            Gemm.PackB(parameters.Slice(WeightIh, g * i), i, true, i, g, 0, i, _vectorIh);
+            Gemm.PackB(parameters.Slice(WeightHh, g * h), h, true, h, g, 0, h, _vectorHh);
+            _vectorStale = false;
+        }
         for (int t = 0; t < TimeSteps; t++)
         {
             var gates = _gates.AsSpan(t * g * b, g * b);
             var previous = Hidden.AsSpan(t * hb, hb);
             _biasIh.AsSpan(0, g * b).CopyTo(gates);
-            Gemm.PackB(input.Slice(t * i * b, i * b), b, false, i, b, 0, i, _packedStep);
-            Context.Gemm.Multiply(_packedIh, _packedStep, g, b, i, gates, b, accumulate: true);
             _biasHh.AsSpan(0, g * b).CopyTo(hiddenProjection);
-            Gemm.PackB(previous, b, false, h, b, 0, h, _packedStep);
-            Context.Gemm.Multiply(_packedHh, _packedStep, g, b, h, hiddenProjection, b, accumulate: true);
+            if (narrow)
+            {
+                ProjectColumns(_vectorIh, input.Slice(t * i * b, i * b), i, [], 0, g, gates, _column);
+                ProjectColumns(_vectorHh, previous, h, [], 0, g, hiddenProjection, _column);
+            }
+            else
+            {
+                Gemm.PackB(input.Slice(t * i * b, i * b), b, false, i, b, 0, i, _packedStep);
+                Context.Gemm.Multiply(_packedIh, _packedStep, g, b, i, gates, b, accumulate: true);
+                Gemm.PackB(previous, b, false, h, b, 0, h, _packedStep);
+                Context.Gemm.Multiply(_packedHh, _packedStep, g, b, h, hiddenProjection, b, accumulate: true);
+            }
 
             var resetUpdate = gates[..(2 * hb)];
             TensorPrimitives.Add(resetUpdate, hiddenProjection[..(2 * hb)], resetUpdate);
-            TensorPrimitives.Sigmoid(resetUpdate, resetUpdate);
+            Activations.Sigmoid(resetUpdate, resetUpdate);
             var reset = gates[..hb];
             var update = gates.Slice(hb, hb);
             var candidate = gates.Slice(2 * hb, hb);
             var hiddenNew = _hiddenNew.AsSpan(t * hb, hb);
             hiddenProjection.Slice(2 * hb, hb).CopyTo(hiddenNew);
             TensorPrimitives.FusedMultiplyAdd(reset, hiddenNew, candidate, candidate);
-            TensorPrimitives.Tanh(candidate, candidate);
+            Activations.Tanh(candidate, candidate);
             // h_t = n + z ⊙ (h_{t−1} − n)
             var hidden = Hidden.AsSpan((t + 1) * hb, hb);
             TensorPrimitives.Subtract(previous, candidate, hidden);

@@ -27,6 +27,9 @@ internal sealed class LstmLayer : RecurrentLayer
     private float[] _dCell = [];           // [H, B] gradient reaching c_t
     private float[] _dStacked = [];        // [in + H, B]: [dx_t; dh_{t−1}]
     private float[] _scratch = [];         // [H, B]
+    private float[] _packedVector = [];    // Wᵀ packed as B [in + H, 4H], for batches of at most Gemm.NarrowColumns
+    private float[] _column = [];          // [in + H] one column of [x_t; h_{t−1}]
+    private bool _vectorStale = true;
 
     public LstmLayer(ComputeContext context, int layerIndex, int inputSize, int hiddenSize, ParameterLayout layout)
         : base(context, layerIndex, inputSize, hiddenSize, 4, layout)
@@ -57,6 +60,7 @@ internal sealed class LstmLayer : RecurrentLayer
         Gemm.PackA(parameters.Slice(WeightHh, g * h), h, false, g, h, 0, i, k, _packedWeights);
         Gemm.PackA(parameters.Slice(WeightIh, g * i), i, true, i, g, 0, 0, g, _packedWeightsT);
         Gemm.PackA(parameters.Slice(WeightHh, g * h), h, true, h, g, i, 0, g, _packedWeightsT);
+        _vectorStale = true;
     }
 
     protected override void ForwardSteps(ReadOnlySpan<float> input, ReadOnlySpan<float> parameters)
@@ -65,28 +69,44 @@ internal sealed class LstmLayer : RecurrentLayer
         int hb = h * b;
         Elementwise.BroadcastRows(parameters.Slice(BiasIh, g), parameters.Slice(BiasHh, g), g, b, _bias);
         _cells.AsSpan(0, hb).Clear();
+        bool narrow = b <= Gemm.NarrowColumns;
+        if (narrow && _vectorStale)
+        {
+            Buffers.Ensure(ref _packedVector, Gemm.PackedBSize(k, g));
+            Buffers.Ensure(ref _column, k);
+            Gemm.PackB(parameters.Slice(WeightIh, g * i), i, true, i, g, 0, k, _packedVector);
+            Gemm.PackB(parameters.Slice(WeightHh, g * h), h, true, h, g, i, k, _packedVector);
+            _vectorStale = false;
+        }
         for (int t = 0; t < TimeSteps; t++)
         {
             var gates = _gates.AsSpan(t * g * b, g * b);
-            Gemm.PackB(input.Slice(t * i * b, i * b), b, false, i, b, 0, k, _packedStep);
-            Gemm.PackB(Hidden.AsSpan(t * hb, hb), b, false, h, b, i, k, _packedStep);
             _bias.AsSpan(0, g * b).CopyTo(gates);
-            Context.Gemm.Multiply(_packedWeights, _packedStep, g, b, k, gates, b, accumulate: true);
+            if (narrow)
+            {
+                ProjectColumns(_packedVector, input.Slice(t * i * b, i * b), i, Hidden.AsSpan(t * hb, hb), h, g, gates, _column);
+            }
+            else
+            {
+                Gemm.PackB(input.Slice(t * i * b, i * b), b, false, i, b, 0, k, _packedStep);
+                Gemm.PackB(Hidden.AsSpan(t * hb, hb), b, false, h, b, i, k, _packedStep);
+                Context.Gemm.Multiply(_packedWeights, _packedStep, g, b, k, gates, b, accumulate: true);
+            }
 
             var inputGate = gates[..hb];
             var forgetGate = gates.Slice(hb, hb);
             var cellGate = gates.Slice(2 * hb, hb);
             var outputGate = gates.Slice(3 * hb, hb);
-            TensorPrimitives.Sigmoid(gates[..(2 * hb)], gates[..(2 * hb)]);
-            TensorPrimitives.Tanh(cellGate, cellGate);
-            TensorPrimitives.Sigmoid(outputGate, outputGate);
+            Activations.Sigmoid(gates[..(2 * hb)], gates[..(2 * hb)]);
+            Activations.Tanh(cellGate, cellGate);
+            Activations.Sigmoid(outputGate, outputGate);
 
             var previousCell = _cells.AsSpan(t * hb, hb);
             var cell = _cells.AsSpan((t + 1) * hb, hb);
             var tanhCell = _tanhCells.AsSpan(t * hb, hb);
             TensorPrimitives.Multiply(forgetGate, previousCell, cell);
             TensorPrimitives.FusedMultiplyAdd(inputGate, cellGate, cell, cell);
-            TensorPrimitives.Tanh(cell, tanhCell);
+            Activations.Tanh(cell, tanhCell);
             TensorPrimitives.Multiply(outputGate, tanhCell, Hidden.AsSpan((t + 1) * hb, hb));
         }
     }

@@ -125,6 +125,22 @@ internal abstract class RecurrentLayer
         }
     }
 
+    /// <summary>
+    /// Batch ≤ <see cref="Gemm.NarrowColumns"/> (prediction): gates[:, j] (+)= W·z_j for each column j, where z_j is column j
+    /// of <paramref name="first"/> [firstRows, B] stacked on column j of <paramref name="second"/> [secondRows, B] (either may
+    /// be empty), and W is given transposed and packed as <paramref name="packedWeightT"/>.
+    /// </summary>
+    protected void ProjectColumns(ReadOnlySpan<float> packedWeightT, ReadOnlySpan<float> first, int firstRows, ReadOnlySpan<float> second, int secondRows, int rows, Span<float> gates, Span<float> column)
+    {
+        int b = Batch;
+        for (int j = 0; j < b; j++)
+        {
+            for (int r = 0; r < firstRows; r++) column[r] = first[r * b + j];
+            for (int r = 0; r < secondRows; r++) column[firstRows + r] = second[r * b + j];
+            Context.Gemm.MultiplyVector(packedWeightT, column, rows, firstRows + secondRows, gates[j..], b, accumulate: true);
+        }
+    }
+
     /// <summary>The previous hidden states, <c>[T, H, B]</c> (steps 0..T−1 of <see cref="Hidden"/>).</summary>
     protected ReadOnlySpan<float> PreviousStates => Hidden.AsSpan(0, TimeSteps * HiddenSize * Batch);
 }
