@@ -141,7 +141,16 @@ public class AppTests
     public void BadInput_UnknownDevice() => AssertBadInput(Run("--device", "tpu", "--output", In("out")), "'tpu'");
 
     [Test]
-    public void BadInput_DeviceWithoutNativePart() => AssertBadInput(Run([.. Quick, "--device", "cuda", "--output", In("out")]), "device 'cuda' needs the SeqForecast.LibTorch backend");
+    public void BadInput_DeviceWithoutNativePart() => AssertBadInput(Run([.. Quick, "--device", "cuda", "--output", In("out")]), "device 'cuda' is unavailable: CUDA is not available");
+
+    [Test]
+    public void Run_TrainsOnLibTorchCpu()
+    {
+        var (code, output, error) = Run([.. Quick, "--model", "gru", "--device", "libtorch-cpu", "--output", In("out")]);
+        Assert.That(code, Is.Zero, error + output);
+        using var model = FittedRnnForecaster.Load(In("out/gru.safetensors"));
+        Assert.That(model.Config.TrainedOn, Is.EqualTo("libtorch-cpu"));
+    }
 
     [Test]
     public void BadInput_CorruptModelFile()

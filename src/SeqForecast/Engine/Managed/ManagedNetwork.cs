@@ -57,9 +57,7 @@ public sealed class ManagedNetwork : IDisposable
             if (options.Dropout > 0 && l < options.Layers - 1) _dropouts[l] = new DropoutLayer(options.Dropout);
         }
         _head = new DenseLayer(_context, options.HiddenSize, options.OutputSize, Layout);
-        var init = new DeterministicRandom(seed);
-        float bound = 1f / MathF.Sqrt(options.HiddenSize);
-        for (int i = 0; i < _parameters.Length; i++) _parameters[i] = (init.NextSingle() * 2 - 1) * bound;
+        ParameterInitializer.Initialize(options, seed, _parameters);
         _dropoutRandom = new DeterministicRandom(DeterministicRandom.DeriveSeed(seed, 0xD50));
         Threads = _context.Pool.ThreadCount;
     }

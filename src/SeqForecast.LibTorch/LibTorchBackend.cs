@@ -1,0 +1,168 @@
+using SeqForecast.Engine;
+using SeqForecast.Training;
+
+namespace SeqForecast.LibTorch;
+
+/// <summary>A libtorch device: "cpu" or "cuda:N".</summary>
+/// <param name="Name">libtorch's device string.</param>
+public readonly record struct LibTorchDevice(string Name)
+{
+    /// <summary>The CPU.</summary>
+    public static LibTorchDevice Cpu => new("cpu");
+
+    /// <summary>CUDA device <paramref name="index"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is negative.</exception>
+    public static LibTorchDevice Cuda(int index = 0) => index >= 0 ? new($"cuda:{index}") : throw new ArgumentOutOfRangeException(nameof(index), index, $"CUDA device index ({index}) must be >= 0");
+
+    /// <summary>True for CUDA devices.</summary>
+    public bool IsCuda => Name.StartsWith("cuda", StringComparison.Ordinal);
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+}
+
+/// <summary>
+/// The libtorch backend: the same networks (torch::nn::LSTM/GRU, batch_first, dropout between layers, Linear head) and
+/// the same training setup, run by libtorch on the CPU or a CUDA GPU. Selecting it is one option:
+/// <c>Backend = LibTorchBackend.Cpu()</c> or <c>LibTorchBackend.Cuda()</c>.
+/// </summary>
+/// <remarks>
+/// Sessions start from <see cref="ParameterInitializer"/>'s weights for the seed, as the managed engine does, and
+/// parameters move in and out under their PyTorch names, so weights trained here load into the managed engine and back.
+/// The seed also seeds libtorch's generator (dropout masks), whose stream differs from the managed engine's.
+/// </remarks>
+public sealed class LibTorchBackend : IBackend
+{
+    /// <summary>Creates a backend on <paramref name="device"/>.</summary>
+    /// <param name="device">cpu or cuda:N.</param>
+    /// <param name="threads">libtorch intra-op threads; 0 keeps libtorch's default.</param>
+    public LibTorchBackend(LibTorchDevice device, int threads = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(threads);
+        ArgumentException.ThrowIfNullOrWhiteSpace(device.Name, nameof(device));
+        Device = device;
+        Threads = threads;
+    }
+
+    /// <summary>libtorch on the CPU.</summary>
+    public static LibTorchBackend Cpu(int threads = 0) => new(LibTorchDevice.Cpu, threads);
+
+    /// <summary>libtorch on CUDA device <paramref name="index"/>.</summary>
+    public static LibTorchBackend Cuda(int index = 0) => new(LibTorchDevice.Cuda(index));
+
+    /// <summary>The device.</summary>
+    public LibTorchDevice Device { get; }
+
+    /// <summary>Intra-op threads (0: libtorch's default).</summary>
+    public int Threads { get; }
+
+    /// <inheritdoc />
+    public string Name => $"libtorch-{Device}";
+
+    /// <summary>The libtorch version the shim was built against.</summary>
+    /// <exception cref="LibTorchUnavailableException">The shim or libtorch is missing.</exception>
+    public static Version LibTorchVersion
+    {
+        get
+        {
+            NativeMethods.Check(NativeMethods.sf_version(out var major, out var minor, out var patch), "version");
+            return new Version(major, minor, patch);
+        }
+    }
+
+    /// <summary>CUDA devices libtorch can see (0 for a CPU-only libtorch).</summary>
+    /// <exception cref="LibTorchUnavailableException">The shim or libtorch is missing.</exception>
+    public static int CudaDeviceCount
+    {
+        get
+        {
+            NativeMethods.Check(NativeMethods.sf_cuda_device_count(out var count), "CUDA device count");
+            return count;
+        }
+    }
+
+    /// <summary>Tries to load the shim and libtorch; returns false with the reason (what to install) when it cannot.</summary>
+    public static bool TryLoad(out string reason)
+    {
+        try
+        {
+            reason = $"libtorch {LibTorchVersion}";
+            return true;
+        }
+        catch (LibTorchUnavailableException ex)
+        {
+            reason = ex.Message;
+            return false;
+        }
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="LibTorchUnavailableException">The shim, libtorch or the CUDA device is not available.</exception>
+    /// <exception cref="LibTorchException">libtorch rejected the model.</exception>
+    public INetworkSession CreateSession(NetworkOptions network, TrainingSetup training, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(training);
+        network.Validate();
+        training.Validate();
+        if (Device.IsCuda)
+        {
+            int devices = CudaDeviceCount;
+            if (devices == 0)
+                throw new LibTorchUnavailableException($"CUDA is not available: libtorch {LibTorchVersion} sees no CUDA device (a CPU-only libtorch, no GPU, or no driver); use LibTorchBackend.Cpu() or the managed backend");
+        }
+        if (Threads > 0) NativeMethods.Check(NativeMethods.sf_set_threads(Threads), "set threads");
+        NativeMethods.Check(NativeMethods.sf_manual_seed(seed), "manual seed");
+        var options = ToNative(network, training);
+        NativeMethods.Check(NativeMethods.sf_create(options, Device.Name, out var pointer), $"creating the model on {Device}");
+        var session = new LibTorchSession(ModelHandle.Wrap(pointer), network, training.Optimizer.LearningRate);
+        try
+        {
+            var initial = new float[session.Layout.TotalLength];
+            ParameterInitializer.Initialize(network, seed, initial);
+            session.LoadParameters(initial);
+            return session;
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    private static NativeModelOptions ToNative(NetworkOptions network, TrainingSetup training)
+    {
+        var options = new NativeModelOptions
+        {
+            Cell = network.Cell == CellType.Lstm ? 0 : 1,
+            InputSize = network.InputSize,
+            HiddenSize = network.HiddenSize,
+            Layers = network.Layers,
+            OutputSize = network.OutputSize,
+            Dropout = network.Dropout,
+            Loss = training.Loss.Kind switch { LossKind.Mse => 0, LossKind.Mae => 1, _ => 2 },
+            HuberDelta = training.Loss.HuberDelta,
+            LearningRate = training.Optimizer.LearningRate,
+            WeightDecay = training.Optimizer.WeightDecay,
+            ClipNorm = training.GradientClipNorm ?? 0,
+        };
+        switch (training.Optimizer)
+        {
+            case AdamOptions adam:
+                options.Optimizer = adam is AdamWOptions ? 1 : 0;
+                options.Beta1 = adam.Beta1;
+                options.Beta2 = adam.Beta2;
+                options.Epsilon = adam.Epsilon;
+                break;
+            case SgdOptions sgd:
+                options.Optimizer = 2;
+                options.Momentum = sgd.Momentum;
+                options.Dampening = sgd.Dampening;
+                options.Nesterov = sgd.Nesterov ? 1 : 0;
+                break;
+            default:
+                throw new ArgumentException($"optimizer {training.Optimizer.GetType().Name} is not supported by the libtorch backend", nameof(training));
+        }
+        return options;
+    }
+}

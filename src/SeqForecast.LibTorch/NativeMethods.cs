@@ -1,0 +1,132 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace SeqForecast.LibTorch;
+
+/// <summary>Mirror of <c>sf_model_options</c> in native/seqforecast_torch.h.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct NativeModelOptions
+{
+    public int Cell;
+    public int InputSize;
+    public int HiddenSize;
+    public int Layers;
+    public int OutputSize;
+    public double Dropout;
+    public int Loss;
+    public double HuberDelta;
+    public int Optimizer;
+    public double LearningRate;
+    public double WeightDecay;
+    public double Beta1, Beta2, Epsilon;
+    public double Momentum, Dampening;
+    public int Nesterov;
+    public double ClipNorm;
+}
+
+/// <summary>P/Invoke declarations of the shim's C ABI (native/seqforecast_torch.h).</summary>
+internal static unsafe partial class NativeMethods
+{
+    public const string Library = "seqforecast_torch";
+
+    static NativeMethods() => NativeLibrary.SetDllImportResolver(typeof(NativeMethods).Assembly, Resolve);
+
+    [LibraryImport(Library)] public static partial IntPtr sf_last_error();
+    [LibraryImport(Library)] public static partial int sf_version(out int major, out int minor, out int patch);
+    [LibraryImport(Library)] public static partial int sf_cuda_device_count(out int count);
+    [LibraryImport(Library)] public static partial int sf_set_threads(int threads);
+    [LibraryImport(Library)] public static partial int sf_manual_seed(ulong seed);
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] public static partial int sf_create(in NativeModelOptions options, string device, out IntPtr model);
+    [LibraryImport(Library)] public static partial void sf_free(IntPtr model);
+    [LibraryImport(Library)] public static partial int sf_train_step(ModelHandle model, float* inputs, float* targets, int batch, int time, out double loss);
+    [LibraryImport(Library)] public static partial int sf_evaluate(ModelHandle model, float* inputs, float* targets, int batch, int time, out double loss);
+    [LibraryImport(Library)] public static partial int sf_predict(ModelHandle model, float* inputs, int batch, int time, float* outputs);
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] public static partial int sf_get_parameter(ModelHandle model, string name, float* destination, long count);
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] public static partial int sf_set_parameter(ModelHandle model, string name, float* source, long count);
+    [LibraryImport(Library)] public static partial int sf_set_learning_rate(ModelHandle model, double learningRate);
+
+    /// <summary>Throws <see cref="LibTorchException"/> with the shim's message when <paramref name="status"/> is not 0.</summary>
+    public static void Check(int status, string operation)
+    {
+        if (status == 0) return;
+        var message = Marshal.PtrToStringUTF8(sf_last_error()) ?? "unknown native error";
+        throw new LibTorchException($"libtorch failed in {operation}: {message}");
+    }
+
+    /// <summary>Folders searched for libseqforecast_torch.so, in order.</summary>
+    public static IReadOnlyList<string> SearchFolders()
+    {
+        var folders = new List<string>();
+        if (Environment.GetEnvironmentVariable("SEQFORECAST_TORCH_NATIVE") is { Length: > 0 } custom) folders.Add(custom);
+        folders.Add(AppContext.BaseDirectory);
+        folders.Add(Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native"));
+        var assembly = Path.GetDirectoryName(typeof(NativeMethods).Assembly.Location);
+        if (!string.IsNullOrEmpty(assembly)) folders.Add(assembly);
+        return folders.Distinct().ToArray();
+    }
+
+    private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
+    {
+        if (name != Library) return IntPtr.Zero;
+        foreach (var folder in SearchFolders())
+        {
+            var path = Path.Combine(folder, "libseqforecast_torch.so");
+            if (!File.Exists(path)) continue;
+            try
+            {
+                return NativeLibrary.Load(path);
+            }
+            catch (DllNotFoundException ex)
+            {
+                throw new LibTorchUnavailableException(
+                    $"{path} was found but could not be loaded ({ex.Message.ReplaceLineEndings(" ")}). libtorch itself is probably missing: " +
+                    "on Debian run 'apt-get install libtorch-dev libopenblas0-pthread'; elsewhere put libtorch's lib folder on LD_LIBRARY_PATH.", ex);
+            }
+        }
+        throw new LibTorchUnavailableException(
+            $"the native shim libseqforecast_torch.so was not found (looked in: {string.Join(", ", SearchFolders())}). " +
+            "Install libtorch (Debian: apt-get install libtorch-dev libopenblas0-pthread cmake g++), build the shim with " +
+            "src/SeqForecast.LibTorch/native/build.sh, or set SEQFORECAST_TORCH_NATIVE to its folder.");
+    }
+}
+
+/// <summary>Owns one native model; <see cref="SafeHandle.Dispose()"/> frees it deterministically.</summary>
+internal sealed class ModelHandle : SafeHandle
+{
+    public ModelHandle() : base(IntPtr.Zero, ownsHandle: true)
+    {
+    }
+
+    public override bool IsInvalid => handle == IntPtr.Zero;
+
+    protected override bool ReleaseHandle()
+    {
+        NativeMethods.sf_free(handle);
+        return true;
+    }
+
+    public static ModelHandle Wrap(IntPtr pointer)
+    {
+        var result = new ModelHandle();
+        result.SetHandle(pointer);
+        return result;
+    }
+}
+
+/// <summary>libtorch reported an error; the message carries libtorch's own text.</summary>
+public class LibTorchException : InvalidOperationException
+{
+    /// <summary>Creates the exception.</summary>
+    public LibTorchException(string message, Exception? inner = null) : base(message, inner)
+    {
+    }
+}
+
+/// <summary>The shim or libtorch is not installed, or the requested device (CUDA) is not available.</summary>
+public sealed class LibTorchUnavailableException : LibTorchException
+{
+    /// <summary>Creates the exception.</summary>
+    public LibTorchUnavailableException(string message, Exception? inner = null) : base(message, inner)
+    {
+    }
+}

@@ -1,0 +1,2 @@
+# Empty dependencies file for seqforecast_torch.
+# This may be replaced when dependencies are built.

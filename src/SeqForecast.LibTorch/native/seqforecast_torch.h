@@ -1,0 +1,59 @@
+/* C ABI of the SeqForecast libtorch shim.
+ *
+ * Conventions: every function returns 0 on success and 1 on failure; on failure sf_last_error() returns the message
+ * (libtorch's own text where it came from libtorch), valid until the next call on the same thread. No exception ever
+ * crosses this boundary. Tensors cross it as float32 row-major host buffers owned by the caller:
+ * inputs [batch, time, input], targets and outputs [batch, output]. Parameters are addressed by their PyTorch names
+ * ("rnn.weight_ih_l0", ..., "head.weight", "head.bias") and copied to or from the model's device.
+ */
+#ifndef SEQFORECAST_TORCH_H
+#define SEQFORECAST_TORCH_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sf_model sf_model;
+
+typedef struct sf_model_options {
+    int32_t cell;          /* 0 LSTM, 1 GRU */
+    int32_t input_size;
+    int32_t hidden_size;
+    int32_t layers;
+    int32_t output_size;
+    double dropout;
+    int32_t loss;          /* 0 MSE, 1 L1, 2 Huber */
+    double huber_delta;
+    int32_t optimizer;     /* 0 Adam, 1 AdamW, 2 SGD */
+    double learning_rate;
+    double weight_decay;
+    double beta1, beta2, epsilon;
+    double momentum, dampening;
+    int32_t nesterov;
+    double clip_norm;      /* <= 0: no clipping */
+} sf_model_options;
+
+const char* sf_last_error(void);
+int sf_version(int32_t* major, int32_t* minor, int32_t* patch);
+int sf_cuda_device_count(int32_t* count);
+int sf_set_threads(int32_t threads);
+int sf_manual_seed(uint64_t seed);
+
+int sf_create(const sf_model_options* options, const char* device, sf_model** model);
+void sf_free(sf_model* model);
+
+int sf_train_step(sf_model* model, const float* inputs, const float* targets, int32_t batch, int32_t time, double* loss);
+int sf_evaluate(sf_model* model, const float* inputs, const float* targets, int32_t batch, int32_t time, double* loss);
+int sf_predict(sf_model* model, const float* inputs, int32_t batch, int32_t time, float* outputs);
+
+int sf_get_parameter(sf_model* model, const char* name, float* destination, int64_t count);
+int sf_set_parameter(sf_model* model, const char* name, const float* source, int64_t count);
+int sf_set_learning_rate(sf_model* model, double learning_rate);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

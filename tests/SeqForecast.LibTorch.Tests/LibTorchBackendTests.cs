@@ -1,0 +1,78 @@
+using NUnit.Framework;
+using SeqForecast.Engine;
+using SeqForecast.Training;
+
+namespace SeqForecast.LibTorch.Tests;
+
+public class LibTorchBackendTests
+{
+    private static readonly TrainingSetup Adam = new(new LossOptions(), new AdamOptions());
+
+    [Test]
+    public void Shim_LoadsWithLibTorch()
+    {
+        // CI builds the shim and installs libtorch (.ci/test); a missing native part fails here, it is never skipped.
+        Assert.That(LibTorchBackend.TryLoad(out var reason), Is.True, reason);
+        Assert.That(LibTorchBackend.LibTorchVersion.Major, Is.GreaterThanOrEqualTo(1));
+    }
+
+    [Test]
+    public void Cuda_OnCpuOnlyLibTorchThrowsClearException()
+    {
+        if (LibTorchBackend.CudaDeviceCount > 0)
+        {
+            using var session = LibTorchBackend.Cuda().CreateSession(new NetworkOptions(CellType.Lstm, 1, 4, 1, 1), Adam, 1);
+            Assert.That(session.Network.HiddenSize, Is.EqualTo(4), "a GPU is visible: CUDA sessions work");
+            return;
+        }
+        var ex = Assert.Throws<LibTorchUnavailableException>(() => LibTorchBackend.Cuda().CreateSession(new NetworkOptions(CellType.Lstm, 1, 4, 1, 1), Adam, 1));
+        Assert.That(ex!.Message, Does.StartWith("CUDA is not available"));
+    }
+
+    [Test]
+    public void NativeErrors_ComeBackAsExceptionsWithLibTorchsMessage()
+    {
+        var ex = Assert.Throws<LibTorchException>(() => new LibTorchBackend(new LibTorchDevice("tpu:0")).CreateSession(new NetworkOptions(CellType.Gru, 1, 4, 1, 1), Adam, 1));
+        Assert.That(ex!.Message, Does.StartWith("libtorch failed in creating the model on tpu:0:").And.Contain("tpu"));
+    }
+
+    [Test]
+    public void Dispose_FreesTheModelDeterministically()
+    {
+        var session = LibTorchBackend.Cpu().CreateSession(new NetworkOptions(CellType.Lstm, 1, 4, 1, 1), Adam, 1);
+        session.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => session.Predict(new float[5], 1, 5, new float[1]));
+    }
+
+    [Test]
+    public void Session_RejectsShortBuffersBeforeCallingNative()
+    {
+        using var session = LibTorchBackend.Cpu().CreateSession(new NetworkOptions(CellType.Lstm, 2, 4, 1, 3), Adam, 1);
+        var ex = Assert.Throws<ArgumentException>(() => session.TrainStep(new float[10], new float[3], 1, 10));
+        Assert.That(ex!.Message, Does.Contain("batch 1 × time 10 × features 2 needs 20"));
+        Assert.Throws<ArgumentException>(() => session.Predict(new float[20], 1, 10, new float[2]));
+    }
+
+    [Test]
+    public void Parameters_MoveByPyTorchName()
+    {
+        var network = new NetworkOptions(CellType.Gru, 3, 5, 2, 2);
+        using var session = LibTorchBackend.Cpu().CreateSession(network, Adam, 7);
+        var expected = new float[ParameterLayout.For(network).TotalLength];
+        ParameterInitializer.Initialize(network, 7, expected);
+        var actual = new float[expected.Length];
+        session.CopyParametersTo(actual);
+        Assert.That(actual, Is.EqualTo(expected), "the seed gives the managed engine's initial weights");
+    }
+
+    [Test]
+    public void Backend_NameCarriesTheDevice()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(LibTorchBackend.Cpu().Name, Is.EqualTo("libtorch-cpu"));
+            Assert.That(LibTorchBackend.Cuda(1).Name, Is.EqualTo("libtorch-cuda:1"));
+            Assert.Throws<ArgumentOutOfRangeException>(() => LibTorchDevice.Cuda(-1));
+        });
+    }
+}
