@@ -97,14 +97,28 @@ public class PredictBenchmarks
     }
 }
 
-/// <summary>The backends benchmarks run on: the managed engine always; others where their native part is present.</summary>
+/// <summary>
+/// The backends benchmarks run on: the managed engine always, libtorch on the CPU where the shim loads, and libtorch on
+/// CUDA where a GPU is visible.
+/// </summary>
 public static class BackendFactory
 {
-    public static IEnumerable<string> Available => ["managed"];
+    public static IEnumerable<string> Available
+    {
+        get
+        {
+            yield return "managed";
+            if (!SeqForecast.LibTorch.LibTorchBackend.TryLoad(out _)) yield break;
+            yield return "libtorch-cpu";
+            if (SeqForecast.LibTorch.LibTorchBackend.CudaDeviceCount > 0) yield return "libtorch-cuda";
+        }
+    }
 
     public static IBackend Create(string name) => name switch
     {
         "managed" => ManagedBackend.Default,
+        "libtorch-cpu" => SeqForecast.LibTorch.LibTorchBackend.Cpu(1),
+        "libtorch-cuda" => SeqForecast.LibTorch.LibTorchBackend.Cuda(),
         _ => throw new ArgumentException($"backend '{name}' is unknown"),
     };
 }

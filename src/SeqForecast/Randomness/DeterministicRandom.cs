@@ -10,7 +10,10 @@ public sealed class DeterministicRandom
     private ulong _s0, _s1, _s2, _s3;
 
     /// <summary>Creates a generator from a 64-bit seed.</summary>
-    public DeterministicRandom(ulong seed)
+    public DeterministicRandom(ulong seed) => Reseed(seed);
+
+    /// <summary>Restarts the stream from <paramref name="seed"/>, as a new instance would, without allocating.</summary>
+    public void Reseed(ulong seed)
     {
         _s0 = SplitMix(ref seed);
         _s1 = SplitMix(ref seed);
