@@ -46,6 +46,54 @@ internal static class Activations
         for (; i < x.Length; i++) destination[i] = TanhScalar(x[i]);
     }
 
+    /// <summary>
+    /// One fused LSTM step over n = H·B values per gate: activates the gate block [i, f, g, o] (each n long) in place,
+    /// then c = f ⊙ c_prev + i ⊙ g, tanh(c), and h = o ⊙ tanh(c).
+    /// </summary>
+    public static void LstmCell(Span<float> gates, int n, ReadOnlySpan<float> previousCell, Span<float> cell, Span<float> tanhCell, Span<float> hidden)
+    {
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            ref float g0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(gates);
+            ref float cp = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(previousCell);
+            ref float c0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(cell);
+            ref float t0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(tanhCell);
+            ref float h0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(hidden);
+            var one = Vector512<float>.One;
+            for (; j + 16 <= n; j += 16)
+            {
+                var i = one / (one + Exp(-Vector512.LoadUnsafe(ref g0, (nuint)j)));
+                var f = one / (one + Exp(-Vector512.LoadUnsafe(ref g0, (nuint)(n + j))));
+                var g = TanhVector(Vector512.LoadUnsafe(ref g0, (nuint)(2 * n + j)));
+                var o = one / (one + Exp(-Vector512.LoadUnsafe(ref g0, (nuint)(3 * n + j))));
+                i.StoreUnsafe(ref g0, (nuint)j);
+                f.StoreUnsafe(ref g0, (nuint)(n + j));
+                g.StoreUnsafe(ref g0, (nuint)(2 * n + j));
+                o.StoreUnsafe(ref g0, (nuint)(3 * n + j));
+                var c = Vector512.FusedMultiplyAdd(i, g, f * Vector512.LoadUnsafe(ref cp, (nuint)j));
+                var tc = TanhVector(c);
+                c.StoreUnsafe(ref c0, (nuint)j);
+                tc.StoreUnsafe(ref t0, (nuint)j);
+                (o * tc).StoreUnsafe(ref h0, (nuint)j);
+            }
+        }
+        for (; j < n; j++)
+        {
+            float i = 1f / (1f + ExpScalar(-gates[j]));
+            float f = 1f / (1f + ExpScalar(-gates[n + j]));
+            float g = TanhScalar(gates[2 * n + j]);
+            float o = 1f / (1f + ExpScalar(-gates[3 * n + j]));
+            gates[j] = i;
+            gates[n + j] = f;
+            gates[2 * n + j] = g;
+            gates[3 * n + j] = o;
+            cell[j] = MathF.FusedMultiplyAdd(i, g, f * previousCell[j]);
+            tanhCell[j] = TanhScalar(cell[j]);
+            hidden[j] = o * tanhCell[j];
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> TanhVector(Vector512<float> x)
     {

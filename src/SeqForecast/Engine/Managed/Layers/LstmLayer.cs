@@ -93,21 +93,7 @@ internal sealed class LstmLayer : RecurrentLayer
                 Context.Gemm.Multiply(_packedWeights, _packedStep, g, b, k, gates, b, accumulate: true);
             }
 
-            var inputGate = gates[..hb];
-            var forgetGate = gates.Slice(hb, hb);
-            var cellGate = gates.Slice(2 * hb, hb);
-            var outputGate = gates.Slice(3 * hb, hb);
-            Activations.Sigmoid(gates[..(2 * hb)], gates[..(2 * hb)]);
-            Activations.Tanh(cellGate, cellGate);
-            Activations.Sigmoid(outputGate, outputGate);
-
-            var previousCell = _cells.AsSpan(t * hb, hb);
-            var cell = _cells.AsSpan((t + 1) * hb, hb);
-            var tanhCell = _tanhCells.AsSpan(t * hb, hb);
-            TensorPrimitives.Multiply(forgetGate, previousCell, cell);
-            TensorPrimitives.FusedMultiplyAdd(inputGate, cellGate, cell, cell);
-            Activations.Tanh(cell, tanhCell);
-            TensorPrimitives.Multiply(outputGate, tanhCell, Hidden.AsSpan((t + 1) * hb, hb));
+            Activations.LstmCell(gates, hb, _cells.AsSpan(t * hb, hb), _cells.AsSpan((t + 1) * hb, hb), _tanhCells.AsSpan(t * hb, hb), Hidden.AsSpan((t + 1) * hb, hb));
         }
     }
 
