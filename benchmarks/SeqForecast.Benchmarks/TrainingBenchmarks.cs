@@ -14,85 +14,76 @@ public sealed record NetworkConfig(string Name, int Hidden, int Layers, int Look
     public override string ToString() => Name;
 }
 
+/// <summary>What the training and predict benchmarks share: the parameters and a session on the chosen backend.</summary>
+public abstract class SessionBenchmark
+{
+    protected INetworkSession Session { get; private set; } = null!;
+
+    protected float[] Inputs { get; private set; } = [];
+
+    [ParamsAllValues]
+    public CellType Cell { get; set; }
+
+    [ParamsSource(nameof(Configs))]
+    public NetworkConfig Config { get; set; } = NetworkConfig.Reference;
+
+    [ParamsSource(nameof(BackendNames))]
+    public string Backend { get; set; } = "managed";
+
+    public static IEnumerable<NetworkConfig> Configs() => [NetworkConfig.Reference, NetworkConfig.Large];
+
+    public static IEnumerable<string> BackendNames() => BackendFactory.Available;
+
+    /// <summary>Windows per operation: the batch for training, one for predict.</summary>
+    protected abstract int Windows { get; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var network = new NetworkOptions(Cell, Config.Features, Config.Hidden, Config.Layers, 1);
+        Session = BackendFactory.Create(Backend).CreateSession(network, new TrainingSetup(new LossOptions(), new AdamOptions()), 1);
+        Inputs = new float[Windows * Config.Lookback * Config.Features];
+        for (int i = 0; i < Inputs.Length; i++) Inputs[i] = MathF.Sin(i * 0.1f);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => Session.Dispose();
+}
+
 /// <summary>
 /// One training step (forward, MSE loss, backward, Adam update) per operation. Throughput in samples/s is
 /// batch / mean time; GFLOP/s counts 2 FLOPs per multiply-add of the forward pass, ×3 for forward plus backward.
 /// </summary>
 [MemoryDiagnoser]
-public class TrainingBenchmarks
+public class TrainingBenchmarks : SessionBenchmark
 {
-    private INetworkSession _session = null!;
-    private float[] _inputs = [];
     private float[] _targets = [];
 
-    [ParamsAllValues]
-    public CellType Cell { get; set; }
+    protected override int Windows => Config.Batch;
 
-    [ParamsSource(nameof(Configs))]
-    public NetworkConfig Config { get; set; } = NetworkConfig.Reference;
-
-    [ParamsSource(nameof(BackendNames))]
-    public string Backend { get; set; } = "managed";
-
-    public static IEnumerable<NetworkConfig> Configs() => [NetworkConfig.Reference, NetworkConfig.Large];
-
-    public static IEnumerable<string> BackendNames() => BackendFactory.Available;
-
-    [GlobalSetup]
-    public void Setup()
+    [GlobalSetup(Target = nameof(TrainStep))]
+    public void SetupTargets()
     {
-        var network = new NetworkOptions(Cell, Config.Features, Config.Hidden, Config.Layers, 1);
-        _session = BackendFactory.Create(Backend).CreateSession(network, new TrainingSetup(new LossOptions(), new AdamOptions()), 1);
-        _inputs = new float[Config.Batch * Config.Lookback * Config.Features];
-        _targets = new float[Config.Batch];
-        for (int i = 0; i < _inputs.Length; i++) _inputs[i] = MathF.Sin(i * 0.1f);
-        for (int i = 0; i < _targets.Length; i++) _targets[i] = MathF.Cos(i * 0.3f);
+        Setup();
+        _targets = Enumerable.Range(0, Config.Batch).Select(i => MathF.Cos(i * 0.3f)).ToArray();
     }
 
-    [GlobalCleanup]
-    public void Cleanup() => _session.Dispose();
-
     [Benchmark(Description = "train step")]
-    public double TrainStep() => _session.TrainStep(_inputs, _targets, Config.Batch, Config.Lookback);
+    public double TrainStep() => Session.TrainStep(Inputs, _targets, Config.Batch, Config.Lookback);
 }
 
 /// <summary>Latency of forecasting one window (batch of one).</summary>
 [MemoryDiagnoser]
-public class PredictBenchmarks
+public class PredictBenchmarks : SessionBenchmark
 {
-    private INetworkSession _session = null!;
-    private float[] _window = [];
     private readonly float[] _output = new float[1];
 
-    [ParamsAllValues]
-    public CellType Cell { get; set; }
-
-    [ParamsSource(nameof(Configs))]
-    public NetworkConfig Config { get; set; } = NetworkConfig.Reference;
-
-    [ParamsSource(nameof(BackendNames))]
-    public string Backend { get; set; } = "managed";
-
-    public static IEnumerable<NetworkConfig> Configs() => [NetworkConfig.Reference, NetworkConfig.Large];
-
-    public static IEnumerable<string> BackendNames() => BackendFactory.Available;
-
-    [GlobalSetup]
-    public void Setup()
-    {
-        var network = new NetworkOptions(Cell, Config.Features, Config.Hidden, Config.Layers, 1);
-        _session = BackendFactory.Create(Backend).CreateSession(network, new TrainingSetup(new LossOptions(), new AdamOptions()), 1);
-        _window = new float[Config.Lookback * Config.Features];
-        for (int i = 0; i < _window.Length; i++) _window[i] = MathF.Sin(i * 0.1f);
-    }
-
-    [GlobalCleanup]
-    public void Cleanup() => _session.Dispose();
+    protected override int Windows => 1;
 
     [Benchmark(Description = "predict one window")]
     public float Predict()
     {
-        _session.Predict(_window, 1, Config.Lookback, _output);
+        Session.Predict(Inputs, 1, Config.Lookback, _output);
         return _output[0];
     }
 }
