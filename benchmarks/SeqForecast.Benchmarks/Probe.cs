@@ -52,6 +52,26 @@ internal static class Probe
         Console.WriteLine($"sigmoid128+tanh64: {sw.Elapsed.TotalMicroseconds / 100000:F3} us");
     }
 
+    public static void PredictSteps(CellType cell, int threads)
+    {
+        using var network = new ManagedNetwork(new NetworkOptions(cell, 1, 64, 2, 1), 1, threads);
+        var output = new float[1];
+        foreach (var steps in new[] { 1, 30 })
+        {
+            var window = new float[steps];
+            for (int i = 0; i < 20000; i++) network.Forward(window, 1, steps, output, false);
+            var samples = new double[2000];
+            for (int r = 0; r < samples.Length; r++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                network.Forward(window, 1, steps, output, false);
+                samples[r] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+            }
+            Array.Sort(samples);
+            Console.WriteLine($"{cell} threads={threads} predict T={steps}: median {samples[1000]:F1} us");
+        }
+    }
+
     public static void Breakdown(CellType cell, int threads)
     {
         using var network = new ManagedNetwork(new NetworkOptions(cell, 1, 64, 2, 1), 1, threads);

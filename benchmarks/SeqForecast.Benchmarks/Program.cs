@@ -17,6 +17,13 @@ switch (args.FirstOrDefault())
         Probe.Train(CellType.Lstm, 256, 64, 256, 2);
         Probe.Train(CellType.Gru, 256, 64, 256, 2);
         return;
+    case "probe-predict":
+        foreach (var threads in new[] { 1, 2 })
+        {
+            Probe.PredictSteps(CellType.Lstm, threads);
+            Probe.PredictSteps(CellType.Gru, threads);
+        }
+        return;
     case "probe-narrow":
         Probe.Narrow();
         return;
