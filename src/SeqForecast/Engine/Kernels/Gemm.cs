@@ -11,7 +11,7 @@ namespace SeqForecast.Engine.Kernels;
 /// <para>Conventions (for every method here): inputs, then dimensions, then outputs; all matrices are row-major
 /// float spans; the caller owns every buffer and nothing is allocated.</para>
 /// <para>Packed A holds <c>ceil(M/MR)</c> row blocks of <c>[K][MR]</c>; packed B holds <c>ceil(N/NR)</c> column panels of
-/// <c>[K][NR]</c>; padding is zero. A row block of A and a panel of B meet in one micro-kernel call that keeps the whole
+/// <c>[K][NR]</c>; padding rows and columns only ever reach outputs that are discarded. A row block of A and a panel of B meet in one micro-kernel call that keeps the whole
 /// MR×NR tile in registers across K. Every output element is the FMA chain over k = 0..K−1 in order, whatever the tile
 /// partition or thread count, so results are bit-identical for 1 or many threads.</para>
 /// </remarks>
@@ -130,9 +130,6 @@ internal static unsafe class Gemm
             }
         }
     }
-
-    /// <summary>Zeroes the padding rows of the last row block of a packed A (call once per buffer when M is not a multiple of MR).</summary>
-    public static void ClearA(Span<float> packed) => packed.Clear();
 
     /// <summary>
     /// Computes tiles [rowBlockStart, rowBlockEnd) × [panelStart, panelEnd) of C[M,N] (=|+=) packedA × packedB.
