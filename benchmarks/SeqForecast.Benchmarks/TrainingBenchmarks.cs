@@ -10,6 +10,10 @@ public sealed record NetworkConfig(string Name, int Hidden, int Layers, int Look
 {
     public static readonly NetworkConfig Reference = new("reference 2x64 L30 B64", 64, 2, 30, 64);
     public static readonly NetworkConfig Large = new("large 2x256 L64 B256", 256, 2, 64, 256);
+    public static readonly NetworkConfig Gpu = new("gpu 2x256 L64 B1024", 256, 2, 64, 1024);
+
+    /// <summary>The reference and large configs, and the GPU-sized one where libtorch sees a GPU.</summary>
+    public static IEnumerable<NetworkConfig> All => BackendFactory.Available.Contains("libtorch-cuda") ? [Reference, Large, Gpu] : [Reference, Large];
 
     public override string ToString() => Name;
 }
@@ -30,7 +34,7 @@ public abstract class SessionBenchmark
     [ParamsSource(nameof(BackendNames))]
     public string Backend { get; set; } = "managed";
 
-    public static IEnumerable<NetworkConfig> Configs() => [NetworkConfig.Reference, NetworkConfig.Large];
+    public static IEnumerable<NetworkConfig> Configs() => NetworkConfig.All;
 
     public static IEnumerable<string> BackendNames() => BackendFactory.Available;
 

@@ -112,6 +112,9 @@ int sf_create(const sf_model_options* options, const char* device, sf_model** mo
     return guarded([&] {
         torch::Device target(device);
         if (target.is_cuda()) {
+            // Full float32 on the GPU, as on the CPU: TF32 would round matrix products to 10-bit mantissas.
+            at::globalContext().setAllowTF32CuDNN(false);
+            at::globalContext().setAllowTF32CuBLAS(false);
             if (!torch::cuda::is_available())
                 throw std::runtime_error("CUDA is not available: this libtorch has no CUDA support or no GPU is visible");
             if (target.has_index() && target.index() >= static_cast<int>(torch::cuda::device_count()))
