@@ -3,7 +3,7 @@ using SeqForecast.Training;
 namespace SeqForecast.Engine.Managed;
 
 /// <summary>The built-in, fully managed backend: SIMD kernels on the CPU, no native dependency.</summary>
-/// <param name="threads">Threads for the matrix kernels; 0 (default) uses every core. Results are bit-identical for any value.</param>
+/// <param name="threads">Threads the micro-batches run on; 0 (default) uses every core. Results are bit-identical for any value.</param>
 public sealed class ManagedBackend(int threads = 0) : IBackend
 {
     /// <summary>The managed backend on every core.</summary>
