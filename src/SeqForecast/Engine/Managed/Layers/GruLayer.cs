@@ -104,20 +104,7 @@ internal sealed class GruLayer : RecurrentLayer
                 Context.Gemm.Multiply(_packedHh, _packedStep, g, b, h, hiddenProjection, b, accumulate: true);
             }
 
-            var resetUpdate = gates[..(2 * hb)];
-            TensorPrimitives.Add(resetUpdate, hiddenProjection[..(2 * hb)], resetUpdate);
-            Activations.Sigmoid(resetUpdate, resetUpdate);
-            var reset = gates[..hb];
-            var update = gates.Slice(hb, hb);
-            var candidate = gates.Slice(2 * hb, hb);
-            var hiddenNew = _hiddenNew.AsSpan(t * hb, hb);
-            hiddenProjection.Slice(2 * hb, hb).CopyTo(hiddenNew);
-            TensorPrimitives.FusedMultiplyAdd(reset, hiddenNew, candidate, candidate);
-            Activations.Tanh(candidate, candidate);
-            // h_t = n + z ⊙ (h_{t−1} − n)
-            var hidden = Hidden.AsSpan((t + 1) * hb, hb);
-            TensorPrimitives.Subtract(previous, candidate, hidden);
-            TensorPrimitives.FusedMultiplyAdd(update, hidden, candidate, hidden);
+            Activations.GruCell(gates, hiddenProjection, hb, previous, _hiddenNew.AsSpan(t * hb, hb), Hidden.AsSpan((t + 1) * hb, hb));
         }
     }
 
