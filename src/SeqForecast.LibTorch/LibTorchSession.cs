@@ -38,30 +38,10 @@ public sealed unsafe class LibTorchSession : INetworkSession
     }
 
     /// <inheritdoc />
-    public double TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch, int timeSteps)
-    {
-        CheckBatch(inputs, batch, timeSteps);
-        CheckTargets(targets, batch);
-        fixed (float* x = inputs)
-        fixed (float* y = targets)
-        {
-            NativeMethods.Check(NativeMethods.sf_train_step(_handle, x, y, batch, timeSteps, out var loss), "train step");
-            return loss;
-        }
-    }
+    public double TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch, int timeSteps) => Loss(inputs, targets, batch, timeSteps, train: true);
 
     /// <inheritdoc />
-    public double EvaluateLoss(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch, int timeSteps)
-    {
-        CheckBatch(inputs, batch, timeSteps);
-        CheckTargets(targets, batch);
-        fixed (float* x = inputs)
-        fixed (float* y = targets)
-        {
-            NativeMethods.Check(NativeMethods.sf_evaluate(_handle, x, y, batch, timeSteps, out var loss), "evaluate");
-            return loss;
-        }
-    }
+    public double EvaluateLoss(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch, int timeSteps) => Loss(inputs, targets, batch, timeSteps, train: false);
 
     /// <inheritdoc />
     public void Predict(ReadOnlySpan<float> inputs, int batch, int timeSteps, Span<float> outputs)
@@ -96,6 +76,23 @@ public sealed unsafe class LibTorchSession : INetworkSession
 
     /// <inheritdoc />
     public void Dispose() => _handle.Dispose();
+
+    /// <summary>One native call: a fused training step, or an inference-mode loss.</summary>
+    private double Loss(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch, int timeSteps, bool train)
+    {
+        CheckBatch(inputs, batch, timeSteps);
+        CheckTargets(targets, batch);
+        fixed (float* x = inputs)
+        fixed (float* y = targets)
+        {
+            double loss;
+            int status = train
+                ? NativeMethods.sf_train_step(_handle, x, y, batch, timeSteps, out loss)
+                : NativeMethods.sf_evaluate(_handle, x, y, batch, timeSteps, out loss);
+            NativeMethods.Check(status, train ? "train step" : "evaluate");
+            return loss;
+        }
+    }
 
     private void CheckBatch(ReadOnlySpan<float> inputs, int batch, int timeSteps)
     {
