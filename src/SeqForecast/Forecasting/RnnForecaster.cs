@@ -233,7 +233,9 @@ public sealed class FittedRnnForecaster : IDisposable
         var columns = new double[series.ColumnNames.Count][];
         for (int c = 0; c < columns.Length; c++)
         {
-            int k = Config.Targets.ToList().IndexOf(series.ColumnNames[c]);
+            int k = -1;
+            for (int t = 0; t < targets; t++)
+                if (Config.Targets[t] == series.ColumnNames[c]) k = t;
             var extended = new double[series.Length + horizon];
             series.Column(c).CopyTo(extended);
             for (int h = 0; h < horizon; h++) extended[series.Length + h] = k >= 0 ? block[h * targets + k] : double.NaN;
