@@ -52,6 +52,98 @@ internal static class Probe
         Console.WriteLine($"sigmoid128+tanh64: {sw.Elapsed.TotalMicroseconds / 100000:F3} us");
     }
 
+    public static unsafe void Gemv()
+    {
+        foreach (var (m, k) in new[] { (256, 64), (256, 65), (256, 128), (192, 64), (192, 128) })
+        {
+            var w = new float[Kernels.Gemm.PackedVectorSize(m, k)];
+            var x = new float[k];
+            var y = new float[m];
+            for (int i = 0; i < w.Length; i++) w[i] = (i % 7) * 0.1f;
+            fixed (float* wp = w) fixed (float* xp = x) fixed (float* yp = y)
+            {
+                for (int i = 0; i < 10000; i++) Kernels.Gemm.MultiplyVector(wp, xp, m, k, yp, 1, true);
+                var sw = Stopwatch.StartNew();
+                for (int i = 0; i < 200000; i++) Kernels.Gemm.MultiplyVector(wp, xp, m, k, yp, 1, true);
+                double us = sw.Elapsed.TotalMicroseconds / 200000;
+                Console.WriteLine($"gemv {m}x{k}: {us:F3} us, {m * k * 4 / us / 1e3:F1} GB/s, {2.0 * m * k / us / 1e3:F1} GFLOP/s");
+            }
+        }
+    }
+
+    public static void Layer(CellType cell)
+    {
+        int t = 30, b = 32, h = 64, i = 64;
+        var options = new NetworkOptions(cell, 64, h, 1, 1);
+        var layout = ParameterLayout.For(options);
+        var p = new float[layout.TotalLength];
+        ParameterInitializer.Initialize(options, 1, p);
+        var grads = new float[layout.TotalLength];
+        using var context = new ComputeContext(1);
+        SeqForecast.Engine.Managed.Layers.RecurrentLayer layer = cell == CellType.Lstm
+            ? new SeqForecast.Engine.Managed.Layers.LstmLayer(context, 0, i, h, layout)
+            : new SeqForecast.Engine.Managed.Layers.GruLayer(context, 0, i, h, layout);
+        var input = new float[t * i * b];
+        for (int q = 0; q < input.Length; q++) input[q] = MathF.Sin(q * 0.37f);
+        var dOut = new float[t * h * b];
+        for (int q = 0; q < dOut.Length; q++) dOut[q] = 0.01f * MathF.Cos(q * 0.11f);
+        var dIn = new float[t * i * b];
+        for (int q = 0; q < 50; q++) { layer.Forward(input, p, t, b, true); layer.Backward(input, dOut, dIn, p, grads); }
+        int reps = 300;
+        var sw = Stopwatch.StartNew();
+        for (int q = 0; q < reps; q++) layer.Forward(input, p, t, b, false);
+        double fwd = sw.Elapsed.TotalMicroseconds / reps;
+        sw.Restart();
+        for (int q = 0; q < reps; q++) layer.Backward(input, dOut, dIn, p, grads);
+        double bwd = sw.Elapsed.TotalMicroseconds / reps;
+        int g = (cell == CellType.Lstm ? 4 : 3) * h;
+        var a = new float[Kernels.Gemm.PackedASize(g, i + h)];
+        var bb = new float[Kernels.Gemm.PackedBSize(i + h, b)];
+        var c = new float[g * b];
+        sw.Restart();
+        for (int q = 0; q < reps * t; q++) context.Gemm.Multiply(a, bb, g, b, i + h, c, b, true);
+        double gemm = sw.Elapsed.TotalMicroseconds / reps;
+        double flops = 2.0 * g * (i + h) * b * t;
+        Console.WriteLine($"{cell} layer in{i} H{h} T{t} B{b}: forward {fwd:F0} us ({flops / fwd / 1e3:F1} GFLOP/s), backward {bwd:F0} us ({2 * flops / bwd / 1e3:F1} GFLOP/s); bare forward GEMMs {gemm:F0} us ({flops / gemm / 1e3:F1} GFLOP/s)");
+    }
+
+    public static void Cells()
+    {
+        foreach (var n in new[] { 64, 2048 }) {
+        var gates = new float[4 * n];
+        var c0 = new float[n]; var c1 = new float[n]; var tc = new float[n]; var h = new float[n];
+        var proj = new float[3 * n];
+        for (int q = 0; q < gates.Length; q++) gates[q] = MathF.Sin(q * 0.37f);
+        int reps = 20000;
+        for (int q = 0; q < 1000; q++) Activations.LstmCell(gates, n, c0, c1, tc, h);
+        var sw = Stopwatch.StartNew();
+        for (int q = 0; q < reps; q++) { gates.AsSpan(0, 1).Fill(0.5f); Activations.LstmCell(gates, n, c0, c1, tc, h); }
+        Console.WriteLine($"LstmCell n={n}: {sw.Elapsed.TotalMicroseconds / reps:F2} us");
+        sw.Restart();
+        for (int q = 0; q < reps; q++) Activations.GruCell(gates, proj, n, c0, c1, h);
+        Console.WriteLine($"GruCell n={n}: {sw.Elapsed.TotalMicroseconds / reps:F2} us");
+        var bias = new float[4 * n];
+        sw.Restart();
+        for (int q = 0; q < reps; q++) bias.AsSpan().CopyTo(gates);
+        Console.WriteLine($"copy {4 * n}: {sw.Elapsed.TotalMicroseconds / reps:F2} us");
+        var packed = new float[Kernels.Gemm.PackedBSize(128, 32)];
+        sw.Restart();
+        for (int q = 0; q < reps; q++) { Kernels.Gemm.PackB(c0, 32, false, 64, 32, 0, 128, packed); Kernels.Gemm.PackB(h, 32, false, 64, 32, 64, 128, packed); }
+        Console.WriteLine($"packB 2x64x32: {sw.Elapsed.TotalMicroseconds / reps:F2} us");
+        }
+    }
+
+    public static void PredictLoop(CellType cell, int steps, int seconds)
+    {
+        using var network = new ManagedNetwork(new NetworkOptions(cell, 1, 64, 2, 1), 1, 1);
+        var output = new float[1];
+        var window = new float[steps];
+        var sw = Stopwatch.StartNew();
+        long n = 0;
+        while (sw.Elapsed.TotalSeconds < seconds) { network.Forward(window, 1, steps, output, false); n++; }
+        Console.WriteLine($"{cell} T={steps}: {sw.Elapsed.TotalMicroseconds / n:F1} us");
+    }
+
     public static void PredictSteps(CellType cell, int threads)
     {
         using var network = new ManagedNetwork(new NetworkOptions(cell, 1, 64, 2, 1), 1, threads);

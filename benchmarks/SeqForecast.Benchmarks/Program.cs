@@ -24,6 +24,19 @@ switch (args.FirstOrDefault())
             Probe.PredictSteps(CellType.Gru, threads);
         }
         return;
+    case "probe-layer":
+        Probe.Layer(CellType.Lstm);
+        Probe.Layer(CellType.Gru);
+        return;
+    case "probe-cells":
+        Probe.Cells();
+        return;
+    case "probe-predict-loop":
+        Probe.PredictLoop(args[1] == "gru" ? CellType.Gru : CellType.Lstm, int.Parse(args[2]), int.Parse(args[3]));
+        return;
+    case "probe-gemv":
+        Probe.Gemv();
+        return;
     case "probe-narrow":
         Probe.Narrow();
         return;

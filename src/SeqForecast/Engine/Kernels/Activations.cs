@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace SeqForecast.Engine.Kernels;
 
@@ -23,33 +25,56 @@ internal static class Activations
     /// </summary>
     public static void LstmCell(Span<float> gates, int n, ReadOnlySpan<float> previousCell, Span<float> cell, Span<float> tanhCell, Span<float> hidden)
     {
-        int j = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (!Vector512.IsHardwareAccelerated)
         {
-            ref float g0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(gates);
-            ref float cp = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(previousCell);
-            ref float c0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(cell);
-            ref float t0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(tanhCell);
-            ref float h0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(hidden);
-            var one = Vector512<float>.One;
-            for (; j + 16 <= n; j += 16)
-            {
-                var i = one / (one + Exp(-Vector512.LoadUnsafe(ref g0, (nuint)j)));
-                var f = one / (one + Exp(-Vector512.LoadUnsafe(ref g0, (nuint)(n + j))));
-                var g = TanhVector(Vector512.LoadUnsafe(ref g0, (nuint)(2 * n + j)));
-                var o = one / (one + Exp(-Vector512.LoadUnsafe(ref g0, (nuint)(3 * n + j))));
-                i.StoreUnsafe(ref g0, (nuint)j);
-                f.StoreUnsafe(ref g0, (nuint)(n + j));
-                g.StoreUnsafe(ref g0, (nuint)(2 * n + j));
-                o.StoreUnsafe(ref g0, (nuint)(3 * n + j));
-                var c = Vector512.FusedMultiplyAdd(i, g, f * Vector512.LoadUnsafe(ref cp, (nuint)j));
-                var tc = TanhVector(c);
-                c.StoreUnsafe(ref c0, (nuint)j);
-                tc.StoreUnsafe(ref t0, (nuint)j);
-                (o * tc).StoreUnsafe(ref h0, (nuint)j);
-            }
+            LstmCellScalar(gates, n, previousCell, cell, tanhCell, hidden);
+            return;
         }
-        for (; j < n; j++)
+        ref float g0 = ref MemoryMarshal.GetReference(gates);
+        ref float cp = ref MemoryMarshal.GetReference(previousCell);
+        ref float c0 = ref MemoryMarshal.GetReference(cell);
+        ref float t0 = ref MemoryMarshal.GetReference(tanhCell);
+        ref float h0 = ref MemoryMarshal.GetReference(hidden);
+        int j = 0;
+        for (; j + 16 <= n; j += 16) LstmBlock(ref g0, n, j, ref cp, ref c0, ref t0, ref h0);
+        int tail = n - j;
+        if (tail == 0) return;
+        // The last values go through the same vector code in a zero-padded block, so every value gets the same bits
+        // wherever it sits (a batch of one and a wide batch agree).
+        Span<float> block = stackalloc float[8 * 16];
+        block.Clear();
+        for (int q = 0; q < 4; q++) gates.Slice(q * n + j, tail).CopyTo(block[(q * 16)..]);
+        previousCell.Slice(j, tail).CopyTo(block[64..]);
+        ref float b0 = ref MemoryMarshal.GetReference(block);
+        LstmBlock(ref b0, 16, 0, ref Unsafe.Add(ref b0, 64), ref Unsafe.Add(ref b0, 80), ref Unsafe.Add(ref b0, 96), ref Unsafe.Add(ref b0, 112));
+        for (int q = 0; q < 4; q++) block.Slice(q * 16, tail).CopyTo(gates[(q * n + j)..]);
+        block.Slice(80, tail).CopyTo(cell[j..]);
+        block.Slice(96, tail).CopyTo(tanhCell[j..]);
+        block.Slice(112, tail).CopyTo(hidden[j..]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LstmBlock(ref float g0, int n, int j, ref float cp, ref float c0, ref float t0, ref float h0)
+    {
+        var one = Vector512<float>.One;
+        var i = one / (one + Exp(-Vector512.LoadUnsafe(ref g0, (nuint)j)));
+        var f = one / (one + Exp(-Vector512.LoadUnsafe(ref g0, (nuint)(n + j))));
+        var g = TanhVector(Vector512.LoadUnsafe(ref g0, (nuint)(2 * n + j)));
+        var o = one / (one + Exp(-Vector512.LoadUnsafe(ref g0, (nuint)(3 * n + j))));
+        i.StoreUnsafe(ref g0, (nuint)j);
+        f.StoreUnsafe(ref g0, (nuint)(n + j));
+        g.StoreUnsafe(ref g0, (nuint)(2 * n + j));
+        o.StoreUnsafe(ref g0, (nuint)(3 * n + j));
+        var c = Vector512.FusedMultiplyAdd(i, g, f * Vector512.LoadUnsafe(ref cp, (nuint)j));
+        var tc = TanhVector(c);
+        c.StoreUnsafe(ref c0, (nuint)j);
+        tc.StoreUnsafe(ref t0, (nuint)j);
+        (o * tc).StoreUnsafe(ref h0, (nuint)j);
+    }
+
+    private static void LstmCellScalar(Span<float> gates, int n, ReadOnlySpan<float> previousCell, Span<float> cell, Span<float> tanhCell, Span<float> hidden)
+    {
+        for (int j = 0; j < n; j++)
         {
             float i = 1f / (1f + ExpScalar(-gates[j]));
             float f = 1f / (1f + ExpScalar(-gates[n + j]));
@@ -72,29 +97,54 @@ internal static class Activations
     /// </summary>
     public static void GruCell(Span<float> gates, ReadOnlySpan<float> hiddenProjection, int n, ReadOnlySpan<float> previous, Span<float> hiddenNew, Span<float> hidden)
     {
-        int j = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (!Vector512.IsHardwareAccelerated)
         {
-            ref float g0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(gates);
-            ref float p0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(hiddenProjection);
-            ref float h1 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(previous);
-            ref float hn0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(hiddenNew);
-            ref float h0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(hidden);
-            var one = Vector512<float>.One;
-            for (; j + 16 <= n; j += 16)
-            {
-                var r = one / (one + Exp(-(Vector512.LoadUnsafe(ref g0, (nuint)j) + Vector512.LoadUnsafe(ref p0, (nuint)j))));
-                var z = one / (one + Exp(-(Vector512.LoadUnsafe(ref g0, (nuint)(n + j)) + Vector512.LoadUnsafe(ref p0, (nuint)(n + j)))));
-                var hn = Vector512.LoadUnsafe(ref p0, (nuint)(2 * n + j));
-                var candidate = TanhVector(Vector512.FusedMultiplyAdd(r, hn, Vector512.LoadUnsafe(ref g0, (nuint)(2 * n + j))));
-                r.StoreUnsafe(ref g0, (nuint)j);
-                z.StoreUnsafe(ref g0, (nuint)(n + j));
-                candidate.StoreUnsafe(ref g0, (nuint)(2 * n + j));
-                hn.StoreUnsafe(ref hn0, (nuint)j);
-                Vector512.FusedMultiplyAdd(z, Vector512.LoadUnsafe(ref h1, (nuint)j) - candidate, candidate).StoreUnsafe(ref h0, (nuint)j);
-            }
+            GruCellScalar(gates, hiddenProjection, n, previous, hiddenNew, hidden);
+            return;
         }
-        for (; j < n; j++)
+        ref float g0 = ref MemoryMarshal.GetReference(gates);
+        ref float p0 = ref MemoryMarshal.GetReference(hiddenProjection);
+        ref float h1 = ref MemoryMarshal.GetReference(previous);
+        ref float hn0 = ref MemoryMarshal.GetReference(hiddenNew);
+        ref float h0 = ref MemoryMarshal.GetReference(hidden);
+        int j = 0;
+        for (; j + 16 <= n; j += 16) GruBlock(ref g0, ref p0, n, j, ref h1, ref hn0, ref h0);
+        int tail = n - j;
+        if (tail == 0) return;
+        // As in LstmCell: the tail runs the vector code on a zero-padded block.
+        Span<float> block = stackalloc float[9 * 16];
+        block.Clear();
+        for (int q = 0; q < 3; q++)
+        {
+            gates.Slice(q * n + j, tail).CopyTo(block[(q * 16)..]);
+            hiddenProjection.Slice(q * n + j, tail).CopyTo(block[(48 + q * 16)..]);
+        }
+        previous.Slice(j, tail).CopyTo(block[96..]);
+        ref float b0 = ref MemoryMarshal.GetReference(block);
+        GruBlock(ref b0, ref Unsafe.Add(ref b0, 48), 16, 0, ref Unsafe.Add(ref b0, 96), ref Unsafe.Add(ref b0, 112), ref Unsafe.Add(ref b0, 128));
+        for (int q = 0; q < 3; q++) block.Slice(q * 16, tail).CopyTo(gates[(q * n + j)..]);
+        block.Slice(112, tail).CopyTo(hiddenNew[j..]);
+        block.Slice(128, tail).CopyTo(hidden[j..]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GruBlock(ref float g0, ref float p0, int n, int j, ref float h1, ref float hn0, ref float h0)
+    {
+        var one = Vector512<float>.One;
+        var r = one / (one + Exp(-(Vector512.LoadUnsafe(ref g0, (nuint)j) + Vector512.LoadUnsafe(ref p0, (nuint)j))));
+        var z = one / (one + Exp(-(Vector512.LoadUnsafe(ref g0, (nuint)(n + j)) + Vector512.LoadUnsafe(ref p0, (nuint)(n + j)))));
+        var hn = Vector512.LoadUnsafe(ref p0, (nuint)(2 * n + j));
+        var candidate = TanhVector(Vector512.FusedMultiplyAdd(r, hn, Vector512.LoadUnsafe(ref g0, (nuint)(2 * n + j))));
+        r.StoreUnsafe(ref g0, (nuint)j);
+        z.StoreUnsafe(ref g0, (nuint)(n + j));
+        candidate.StoreUnsafe(ref g0, (nuint)(2 * n + j));
+        hn.StoreUnsafe(ref hn0, (nuint)j);
+        Vector512.FusedMultiplyAdd(z, Vector512.LoadUnsafe(ref h1, (nuint)j) - candidate, candidate).StoreUnsafe(ref h0, (nuint)j);
+    }
+
+    private static void GruCellScalar(Span<float> gates, ReadOnlySpan<float> hiddenProjection, int n, ReadOnlySpan<float> previous, Span<float> hiddenNew, Span<float> hidden)
+    {
+        for (int j = 0; j < n; j++)
         {
             float r = 1f / (1f + ExpScalar(-(gates[j] + hiddenProjection[j])));
             float z = 1f / (1f + ExpScalar(-(gates[n + j] + hiddenProjection[n + j])));
@@ -127,7 +177,7 @@ internal static class Activations
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Exp(Vector512<float> x)
     {
-        x = Vector512.Clamp(x, Vector512.Create(-87.3f), Vector512.Create(88.3f));
+        x = Vector512.Min(Vector512.Max(x, Vector512.Create(-87.3f)), Vector512.Create(88.3f));
         var n = Vector512.Round(x * Vector512.Create(1.44269504088896341f));
         var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-0.693359375f), x);
         r = Vector512.FusedMultiplyAdd(n, Vector512.Create(2.12194440e-4f), r);
@@ -137,8 +187,8 @@ internal static class Activations
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.6666665459e-1f));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(5.0000001201e-1f));
         p = Vector512.FusedMultiplyAdd(p, r * r, r + Vector512<float>.One);
-        var scale = Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
-        return p * scale;
+        // p·2ⁿ, exact: n is in [−126, 127] after the clamp.
+        return Avx512F.Scale(p, n);
     }
 
     private static float ExpScalar(float x) => MathF.Exp(Math.Clamp(x, -87.3f, 88.3f));

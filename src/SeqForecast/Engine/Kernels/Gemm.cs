@@ -177,19 +177,13 @@ internal static unsafe class Gemm
             for (int j = 0; j < n; j++)
             {
                 float* b = packedB + j;
+                // One FMA chain per output over k in order, as in the tile kernels, so a narrow batch gets the same
+                // bits as the same columns inside a wide one.
                 if (MR == 8 && Vector256.IsHardwareAccelerated)
                 {
-                    Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
-                    int kk = 0;
-                    for (; kk + 4 <= k; kk += 4)
-                    {
-                        s0 = Vector256.FusedMultiplyAdd(Vector256.Load(a + kk * 8), Vector256.Create(b[(long)kk * NR]), s0);
-                        s1 = Vector256.FusedMultiplyAdd(Vector256.Load(a + (kk + 1) * 8), Vector256.Create(b[(long)(kk + 1) * NR]), s1);
-                        s2 = Vector256.FusedMultiplyAdd(Vector256.Load(a + (kk + 2) * 8), Vector256.Create(b[(long)(kk + 2) * NR]), s2);
-                        s3 = Vector256.FusedMultiplyAdd(Vector256.Load(a + (kk + 3) * 8), Vector256.Create(b[(long)(kk + 3) * NR]), s3);
-                    }
-                    for (; kk < k; kk++) s0 = Vector256.FusedMultiplyAdd(Vector256.Load(a + kk * 8), Vector256.Create(b[(long)kk * NR]), s0);
-                    ((s0 + s1) + (s2 + s3)).Store(column);
+                    Vector256<float> s0 = default;
+                    for (int kk = 0; kk < k; kk++) s0 = Vector256.FusedMultiplyAdd(Vector256.Load(a + kk * 8), Vector256.Create(b[(long)kk * NR]), s0);
+                    s0.Store(column);
                 }
                 else
                 {
@@ -207,82 +201,173 @@ internal static unsafe class Gemm
     }
 
     /// <summary>
-    /// y[i·yStride] (=|+=) Σ_k x[k] · B[k, i] for i &lt; n, with B packed as panels (<see cref="PackB"/>; here B is a
-    /// transposed weight, so this is y = W·x). Four panels (128 outputs) share each broadcast of x[k], in 8 vector
-    /// accumulators, so a batch of one streams the weights once.
+    /// Computes C_p[M, columns] (=|+=) packedA × panel p of packedB for p &lt; <paramref name="panels"/>, writing C_p at
+    /// <c>c + p·panelStride</c> with row stride <paramref name="ldc"/>. Each panel is one time step's [K, columns] block
+    /// (zero-padded to NR columns), so a sequence's input projection is one call whose outputs land in
+    /// <c>[T, M, columns]</c> order.
+    /// </summary>
+    public static void MultiplyPanels(float* packedA, float* packedB, int m, int k, int panels, int columns, float* c, int ldc, long panelStride, bool accumulate)
+    {
+        var tile = stackalloc float[MR * NR];
+        int rowBlocks = (m + MR - 1) / MR;
+        for (int p = 0; p < panels; p++)
+        {
+            float* b = packedB + (long)p * NR * k;
+            for (int blk = 0; blk < rowBlocks; blk++)
+            {
+                float* a = packedA + (long)blk * MR * k;
+                int rows = Math.Min(MR, m - blk * MR);
+                float* cTile = c + p * panelStride + (long)blk * MR * ldc;
+                if (Vector512.IsHardwareAccelerated) Kernel8x32(k, a, b, cTile, ldc, rows, columns, accumulate, tile);
+                else if (Vector256.IsHardwareAccelerated) Kernel6x16(k, a, b, cTile, ldc, rows, columns, accumulate, tile);
+                else KernelScalar(k, a, b, cTile, ldc, rows, columns, accumulate, tile);
+            }
+        }
+    }
+
+    /// <summary>Floats in one vector register of the matrix-vector kernel.</summary>
+    public static readonly int VectorWidth = Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 1;
+
+    /// <summary>Floats a weight W [n, k] packed for <see cref="MultiplyVector"/> needs: Wᵀ as [k, n rounded up to a vector].</summary>
+    public static int PackedVectorSize(int n, int k) => k * RoundUpToVector(n);
+
+    private static int RoundUpToVector(int n) => (n + VectorWidth - 1) / VectorWidth * VectorWidth;
+
+    /// <summary>
+    /// Packs rows [kOffset, kOffset + kLength) of Wᵀ for <see cref="MultiplyVector"/>, from a row-major weight W
+    /// [n, kLength] with leading dimension <paramref name="ld"/>: packed[(kOffset + kk)·stride + i] = W[i, kk], with the
+    /// padding columns zero. Pieces of a stacked weight ([W_ih | W_hh]) are packed by separate calls.
+    /// </summary>
+    public static void PackVector(ReadOnlySpan<float> weight, int ld, int n, int kLength, int kOffset, Span<float> packed)
+    {
+        int stride = RoundUpToVector(n);
+        for (int kk = 0; kk < kLength; kk++)
+        {
+            var row = packed.Slice((kOffset + kk) * stride, stride);
+            for (int i = 0; i < n; i++) row[i] = weight[i * ld + kk];
+            row[n..].Clear();
+        }
+    }
+
+    /// <summary>
+    /// y[i·yStride] (=|+=) Σ_k W[i, k]·x[k] for i &lt; n, with W packed by <see cref="PackVector"/>: the batch-of-one
+    /// product. Each row of Wᵀ is contiguous, so the weights stream once, front to back, into up to eight vector
+    /// accumulators per pass; every output is one FMA chain over k in order, like the tile kernels.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MultiplyVector(float* packedB, float* x, int n, int k, float* y, int yStride, bool accumulate)
+    public static void MultiplyVector(float* packed, float* x, int n, int k, float* y, int yStride, bool accumulate)
     {
-        int panels = (n + NR - 1) / NR;
-        var tile = stackalloc float[4 * NR];
-        VectorPanels(packedB, x, n, k, y, yStride, accumulate, panels, tile);
+        int stride = RoundUpToVector(n);
+        var tile = stackalloc float[128];
+        for (int c0 = 0; c0 < n; )
+        {
+            int vectors = Math.Min(8, (stride - c0) / VectorWidth);
+            // A group of 8, 4, 2 or 1 vectors: power-of-two widths keep the kernels few.
+            vectors = vectors >= 8 ? 8 : vectors >= 4 ? 4 : vectors >= 2 ? 2 : 1;
+            int width = vectors * VectorWidth;
+            if (VectorWidth == 16) VectorGroup512(packed + c0, stride, x, k, vectors, tile);
+            else if (VectorWidth == 8) VectorGroup256(packed + c0, stride, x, k, vectors, tile);
+            else VectorGroupScalar(packed + c0, stride, x, k, tile);
+            int outputs = Math.Min(width, n - c0);
+            float* target = y + (long)c0 * yStride;
+            int i = 0;
+            if (yStride == 1 && Vector512.IsHardwareAccelerated)
+                for (; i + 16 <= outputs; i += 16)
+                {
+                    var v = Vector512.Load(tile + i);
+                    (accumulate ? v + Vector512.Load(target + i) : v).Store(target + i);
+                }
+            for (; i < outputs; i++)
+                target[(long)i * yStride] = accumulate ? target[(long)i * yStride] + tile[i] : tile[i];
+            c0 += width;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void VectorPanels(float* packedB, float* x, int n, int k, float* y, int yStride, bool accumulate, int panels, float* tile)
+    private static void VectorGroup512(float* w, int stride, float* x, int k, int vectors, float* tile)
     {
-        for (int p = 0; p < panels; p += 4)
+        if (vectors == 8)
         {
-            int count = Math.Min(4, panels - p);
-            if (NR == 32 && Vector512.IsHardwareAccelerated && count == 4)
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+            for (int kk = 0; kk < k; kk++, w += stride)
             {
-                float* b0 = packedB + (long)p * NR * k, b1 = b0 + NR * k, b2 = b1 + NR * k, b3 = b2 + NR * k;
-                Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
-                for (int kk = 0; kk < k; kk++)
-                {
-                    var v = Vector512.Create(x[kk]);
-                    int o = kk * 32;
-                    s0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b0 + o), s0); s1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b0 + o + 16), s1);
-                    s2 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b1 + o), s2); s3 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b1 + o + 16), s3);
-                    s4 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b2 + o), s4); s5 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b2 + o + 16), s5);
-                    s6 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b3 + o), s6); s7 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b3 + o + 16), s7);
-                }
-                s0.Store(tile); s1.Store(tile + 16); s2.Store(tile + 32); s3.Store(tile + 48);
-                s4.Store(tile + 64); s5.Store(tile + 80); s6.Store(tile + 96); s7.Store(tile + 112);
+                var v = Vector512.Create(x[kk]);
+                a0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w), a0);
+                a1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 16), a1);
+                a2 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 32), a2);
+                a3 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 48), a3);
+                a4 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 64), a4);
+                a5 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 80), a5);
+                a6 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 96), a6);
+                a7 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 112), a7);
             }
-            else if (NR == 32 && Vector512.IsHardwareAccelerated)
-            {
-                // Fewer than four panels left: one panel at a time, two accumulators per half to cover FMA latency.
-                for (int q = 0; q < count; q++)
-                {
-                    float* b = packedB + (long)(p + q) * NR * k;
-                    Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
-                    int kk = 0;
-                    for (; kk + 2 <= k; kk += 2)
-                    {
-                        var v = Vector512.Create(x[kk]);
-                        var w = Vector512.Create(x[kk + 1]);
-                        s0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + kk * 32), s0); s1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + kk * 32 + 16), s1);
-                        s2 = Vector512.FusedMultiplyAdd(w, Vector512.Load(b + kk * 32 + 32), s2); s3 = Vector512.FusedMultiplyAdd(w, Vector512.Load(b + kk * 32 + 48), s3);
-                    }
-                    if (kk < k)
-                    {
-                        var v = Vector512.Create(x[kk]);
-                        s0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + kk * 32), s0); s1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + kk * 32 + 16), s1);
-                    }
-                    (s0 + s2).Store(tile + q * 32);
-                    (s1 + s3).Store(tile + q * 32 + 16);
-                }
-            }
-            else
-            {
-                for (int q = 0; q < count; q++)
-                {
-                    float* b = packedB + (long)(p + q) * NR * k;
-                    for (int j = 0; j < NR; j++)
-                    {
-                        float sum = 0;
-                        for (int kk = 0; kk < k; kk++) sum = MathF.FusedMultiplyAdd(x[kk], b[kk * NR + j], sum);
-                        tile[q * NR + j] = sum;
-                    }
-                }
-            }
-            int outputs = Math.Min(count * NR, n - p * NR);
-            float* target = y + (long)p * NR * yStride;
-            for (int i = 0; i < outputs; i++)
-                target[(long)i * yStride] = accumulate ? target[(long)i * yStride] + tile[i] : tile[i];
+            a0.Store(tile); a1.Store(tile + 16); a2.Store(tile + 32); a3.Store(tile + 48);
+            a4.Store(tile + 64); a5.Store(tile + 80); a6.Store(tile + 96); a7.Store(tile + 112);
         }
+        else if (vectors == 4)
+        {
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int kk = 0; kk < k; kk++, w += stride)
+            {
+                var v = Vector512.Create(x[kk]);
+                a0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w), a0);
+                a1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 16), a1);
+                a2 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 32), a2);
+                a3 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 48), a3);
+            }
+            a0.Store(tile); a1.Store(tile + 16); a2.Store(tile + 32); a3.Store(tile + 48);
+        }
+        else
+        {
+            Vector512<float> a0 = default, a1 = default;
+            for (int kk = 0; kk < k; kk++, w += stride)
+            {
+                var v = Vector512.Create(x[kk]);
+                a0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w), a0);
+                if (vectors == 2) a1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 16), a1);
+            }
+            a0.Store(tile); a1.Store(tile + 16);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void VectorGroup256(float* w, int stride, float* x, int k, int vectors, float* tile)
+    {
+        if (vectors == 8)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+            for (int kk = 0; kk < k; kk++, w += stride)
+            {
+                var v = Vector256.Create(x[kk]);
+                a0 = Vector256.FusedMultiplyAdd(v, Vector256.Load(w), a0);
+                a1 = Vector256.FusedMultiplyAdd(v, Vector256.Load(w + 8), a1);
+                a2 = Vector256.FusedMultiplyAdd(v, Vector256.Load(w + 16), a2);
+                a3 = Vector256.FusedMultiplyAdd(v, Vector256.Load(w + 24), a3);
+                a4 = Vector256.FusedMultiplyAdd(v, Vector256.Load(w + 32), a4);
+                a5 = Vector256.FusedMultiplyAdd(v, Vector256.Load(w + 40), a5);
+                a6 = Vector256.FusedMultiplyAdd(v, Vector256.Load(w + 48), a6);
+                a7 = Vector256.FusedMultiplyAdd(v, Vector256.Load(w + 56), a7);
+            }
+            a0.Store(tile); a1.Store(tile + 8); a2.Store(tile + 16); a3.Store(tile + 24);
+            a4.Store(tile + 32); a5.Store(tile + 40); a6.Store(tile + 48); a7.Store(tile + 56);
+        }
+        else
+        {
+            for (int q = 0; q < vectors; q++)
+            {
+                Vector256<float> a = default;
+                float* col = w + q * 8;
+                for (int kk = 0; kk < k; kk++) a = Vector256.FusedMultiplyAdd(Vector256.Create(x[kk]), Vector256.Load(col + (long)kk * stride), a);
+                a.Store(tile + q * 8);
+            }
+        }
+    }
+
+    private static void VectorGroupScalar(float* w, int stride, float* x, int k, float* tile)
+    {
+        float sum = 0;
+        for (int kk = 0; kk < k; kk++) sum = MathF.FusedMultiplyAdd(x[kk], w[(long)kk * stride], sum);
+        tile[0] = sum;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -381,18 +466,35 @@ internal sealed unsafe class GemmRunner : IParallelWork
     public GemmRunner(WorkerPool pool) => _pool = pool;
 
     /// <summary>
-    /// y (=|+=) W·x for a weight W [M, K] given as <paramref name="packedWeightT"/> (Wᵀ packed with <see cref="Gemm.PackB"/>),
-    /// writing y[i] at <c>y[i·yStride]</c>. The batch-of-one path; single-threaded, since it is latency-bound.
+    /// y (=|+=) W·x for a weight W [M, K] packed with <see cref="Gemm.PackVector"/>, writing y[i] at
+    /// <c>y[i·yStride]</c>. The batch-of-one path; single-threaded, since it is latency-bound.
     /// </summary>
-    public void MultiplyVector(ReadOnlySpan<float> packedWeightT, ReadOnlySpan<float> x, int m, int k, Span<float> y, int yStride, bool accumulate)
+    public void MultiplyVector(ReadOnlySpan<float> packedWeight, ReadOnlySpan<float> x, int m, int k, Span<float> y, int yStride, bool accumulate)
     {
-        if (packedWeightT.Length < Gemm.PackedBSize(k, m)) throw new ArgumentException("packed weight is too small", nameof(packedWeightT));
+        if (packedWeight.Length < Gemm.PackedVectorSize(m, k)) throw new ArgumentException("packed weight is too small", nameof(packedWeight));
         if (x.Length < k) throw new ArgumentException("x is too small", nameof(x));
         if (m > 0 && y.Length < (long)(m - 1) * yStride + 1) throw new ArgumentException("y is too small", nameof(y));
-        fixed (float* w = packedWeightT)
+        fixed (float* w = packedWeight)
         fixed (float* xp = x)
         fixed (float* yp = y)
             Gemm.MultiplyVector(w, xp, m, k, yp, yStride, accumulate);
+    }
+
+    /// <summary>
+    /// C_p[M, columns] (=|+=) packedA[M,K] × panel p of packedB, for <paramref name="panels"/> panels of [K, NR] each,
+    /// with C_p at <c>c[p·panelStride]</c> (see <see cref="Gemm.MultiplyPanels"/>). Single-threaded: one micro-batch's
+    /// share of the work.
+    /// </summary>
+    public void MultiplyPanels(ReadOnlySpan<float> packedA, ReadOnlySpan<float> packedB, int m, int k, int panels, int columns, Span<float> c, int ldc, int panelStride, bool accumulate)
+    {
+        if (columns < 1 || columns > Gemm.NR) throw new ArgumentOutOfRangeException(nameof(columns), columns, $"columns must be in [1, {Gemm.NR}]");
+        if (packedA.Length < Gemm.PackedASize(m, k)) throw new ArgumentException("packed A is too small", nameof(packedA));
+        if (packedB.Length < (long)panels * Gemm.NR * k) throw new ArgumentException("packed B is too small", nameof(packedB));
+        if (panels > 0 && m > 0 && c.Length < (long)(panels - 1) * panelStride + (long)(m - 1) * ldc + columns) throw new ArgumentException("C is too small", nameof(c));
+        fixed (float* a = packedA)
+        fixed (float* b = packedB)
+        fixed (float* cp = c)
+            Gemm.MultiplyPanels(a, b, m, k, panels, columns, cp, ldc, panelStride, accumulate);
     }
 
     /// <summary>C[M,N] (=|+=) packedA[M,K] × packedB[K,N]. The spans must stay alive for the call (they are pinned).</summary>

@@ -29,8 +29,8 @@ public sealed class ManagedSession : INetworkSession
 {
     private readonly TrainingSetup _training;
     private readonly Optimizer _optimizer;
-    private float[] _outputs = [];
-    private float[] _dOutputs = [];
+    private AlignedBuffer _outputs = AlignedBuffer.Empty;
+    private AlignedBuffer _dOutputs = AlignedBuffer.Empty;
 
     /// <summary>Wraps <paramref name="network"/>; the session owns and disposes it.</summary>
     public ManagedSession(ManagedNetwork network, TrainingSetup training)
@@ -90,7 +90,7 @@ public sealed class ManagedSession : INetworkSession
     /// <inheritdoc />
     public void Dispose() => Network.Dispose();
 
-    private Span<float> Outputs(int batch, ref float[] buffer)
+    private Span<float> Outputs(int batch, ref AlignedBuffer buffer)
     {
         Buffers.Ensure(ref buffer, batch * Network.Options.OutputSize);
         return buffer.AsSpan(0, batch * Network.Options.OutputSize);

@@ -222,10 +222,10 @@ public sealed class ManagedNetwork : IDisposable
         private readonly DropoutLayer?[] _dropouts;
         private readonly DenseLayer _head;
         private readonly DeterministicRandom _random = new(0);
-        private float[] _input = [];        // [T, F, b] feature-major copy of the micro-batch
-        private float[] _dSequenceA = [];   // [T, H, b]
-        private float[] _dSequenceB = [];   // [T, H, b]
-        private float[] _dLast = [];        // [H, b]
+        private AlignedBuffer _input = AlignedBuffer.Empty;        // [T, F, b] feature-major copy of the micro-batch
+        private AlignedBuffer _dSequenceA = AlignedBuffer.Empty;   // [T, H, b]
+        private AlignedBuffer _dSequenceB = AlignedBuffer.Empty;   // [T, H, b]
+        private AlignedBuffer _dLast = AlignedBuffer.Empty;        // [H, b]
         private int _batch, _timeSteps;
 
         public Replica(NetworkOptions options, ParameterLayout layout)

@@ -67,4 +67,26 @@ public class ActivationsTests
             Close(hidden[j], candidate + z * (previous[j] - candidate), $"h[{j}]");
         }
     }
+
+    [TestCase(16)]
+    [TestCase(21)]
+    public void Cells_PropagateNaN(int n)
+    {
+        // A NaN pre-activation must reach the hidden state (the trainer's divergence check depends on it), in the
+        // vector body and in the tail.
+        foreach (int at in new[] { 0, n - 1 })
+        {
+            var gates = new float[4 * n];
+            gates[2 * n + at] = float.NaN;
+            var hidden = new float[n];
+            Activations.LstmCell(gates, n, new float[n], new float[n], new float[n], hidden);
+            Assert.That(float.IsNaN(hidden[at]), $"LSTM h[{at}]");
+
+            var gruGates = new float[3 * n];
+            gruGates[at] = float.NaN;
+            var gruHidden = new float[n];
+            Activations.GruCell(gruGates, new float[3 * n], n, new float[n], new float[n], gruHidden);
+            Assert.That(float.IsNaN(gruHidden[at]), $"GRU h[{at}]");
+        }
+    }
 }

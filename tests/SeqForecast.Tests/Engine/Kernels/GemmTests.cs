@@ -115,4 +115,98 @@ public class GemmTests
         using var pool = new WorkerPool(1);
         Assert.Throws<ArgumentException>(() => new GemmRunner(pool).Multiply(new float[Gemm.PackedASize(4, 4)], new float[Gemm.PackedBSize(4, 4)], 4, 4, 4, new float[15], 4, false));
     }
+
+    public static IEnumerable<TestCaseData> VectorShapes()
+    {
+        foreach (int n in new[] { 1, 7, 15, 16, 17, 31, 48, 63, 64, 65, 127, 128, 129, 192, 256, 300 })
+            yield return new TestCaseData(n, n % 7 + 1);
+        yield return new TestCaseData(256, 64);
+        yield return new TestCaseData(1024, 256);
+    }
+
+    [TestCaseSource(nameof(VectorShapes))]
+    public void MultiplyVector_MatchesDoubleReferenceForEveryTail(int n, int k)
+    {
+        var w = Random(n * k, 10);
+        var x = Random(k, 11);
+        var packed = new float[Gemm.PackedVectorSize(n, k)];
+        Gemm.PackVector(w, k, n, k, 0, packed);
+        var expected = Reference(w, false, x, false, n, 1, k);
+        using var pool = new WorkerPool(1);
+        var runner = new GemmRunner(pool);
+        var y = new float[n];
+        runner.MultiplyVector(packed, x, n, k, y, 1, accumulate: false);
+        // Strided output, accumulating into what is there.
+        var strided = new float[3 * n];
+        Array.Fill(strided, 0.5f);
+        runner.MultiplyVector(packed, x, n, k, strided, 3, accumulate: true);
+        for (int i = 0; i < n; i++)
+        {
+            Assert.That(y[i], Is.EqualTo(expected[i]).Within(1e-5 * k), $"y[{i}]");
+            Assert.That(strided[3 * i], Is.EqualTo(0.5f + y[i]), $"strided y[{i}]");
+            Assert.That(strided[3 * i + 1], Is.EqualTo(0.5f), $"gap after y[{i}]");
+        }
+    }
+
+    [TestCase(8, 256, 64)]
+    [TestCase(1, 300, 129)]
+    public void MultiplyVector_IsBitIdenticalToTheTileKernelColumn(int columns, int n, int k)
+    {
+        // y = W·x from the matrix-vector kernel equals column j of W·X from the tile kernel, bit for bit.
+        var w = Random(n * k, 12);
+        var xs = Random(k * columns, 13);
+        var tiled = Multiply(w, false, xs, false, n, columns, k, threads: 1);
+        var packed = new float[Gemm.PackedVectorSize(n, k)];
+        Gemm.PackVector(w, k, n, k, 0, packed);
+        using var pool = new WorkerPool(1);
+        for (int j = 0; j < columns; j++)
+        {
+            var x = Enumerable.Range(0, k).Select(kk => xs[kk * columns + j]).ToArray();
+            var y = new float[n];
+            new GemmRunner(pool).MultiplyVector(packed, x, n, k, y, 1, accumulate: false);
+            for (int i = 0; i < n; i++) Assert.That(y[i], Is.EqualTo(tiled[i * columns + j]), $"column {j} row {i}");
+        }
+    }
+
+    [TestCase(256, 64, 30, 32)]
+    [TestCase(13, 5, 4, 7)]
+    [TestCase(40, 1, 3, 1)]
+    public void MultiplyPanels_WritesEachStepsProductAtItsStride(int m, int k, int panels, int columns)
+    {
+        // One GEMM over T panels of [K, columns] writes C_t = A × X_t at t·stride, as T separate products would.
+        var a = Random(m * k, 14);
+        var packedA = new float[Gemm.PackedASize(m, k)];
+        Gemm.PackA(a, k, false, m, k, 0, 0, k, packedA);
+        var packedB = new float[panels * Gemm.NR * k];
+        var steps = new float[panels][];
+        for (int t = 0; t < panels; t++)
+        {
+            steps[t] = Random(k * columns, 20 + (ulong)t);
+            Gemm.PackB(steps[t], columns, false, k, columns, 0, k, packedB.AsSpan(t * Gemm.NR * k, Gemm.NR * k));
+        }
+        int stride = m * columns + 3;
+        var c = new float[panels * stride];
+        Array.Fill(c, 1f);
+        using var pool = new WorkerPool(1);
+        new GemmRunner(pool).MultiplyPanels(packedA, packedB, m, k, panels, columns, c, columns, stride, accumulate: true);
+        for (int t = 0; t < panels; t++)
+        {
+            var expected = Reference(a, false, steps[t], false, m, columns, k);
+            for (int i = 0; i < m * columns; i++)
+                Assert.That(c[t * stride + i], Is.EqualTo(1 + expected[i]).Within(1e-5 * k), $"step {t} element {i}");
+            for (int i = m * columns; i < stride; i++) Assert.That(c[t * stride + i], Is.EqualTo(1f), $"step {t} gap {i}");
+        }
+    }
+
+    [Test]
+    public void MultiplyPanels_RejectsTooManyColumnsAndShortOutput()
+    {
+        using var pool = new WorkerPool(1);
+        var runner = new GemmRunner(pool);
+        var a = new float[Gemm.PackedASize(8, 4)];
+        var b = new float[2 * Gemm.NR * 4];
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => runner.MultiplyPanels(a, b, 8, 4, 2, Gemm.NR + 1, new float[1000], Gemm.NR + 1, 500, false));
+        Assert.That(ex!.ParamName, Is.EqualTo("columns"));
+        Assert.Throws<ArgumentException>(() => runner.MultiplyPanels(a, b, 8, 4, 2, 4, new float[40], 4, 32, false));
+    }
 }

@@ -49,6 +49,34 @@ public class ManagedNetworkTests
         });
     }
 
+    [TestCase(CellType.Lstm, 1, 3)]
+    [TestCase(CellType.Lstm, 2, 1)]
+    [TestCase(CellType.Gru, 3, 2)]
+    [TestCase(CellType.Gru, 2, 1)]
+    public void Forward_SmallBatchesGiveTheSameBitsAsWideOnes(CellType cell, int layers, int features)
+    {
+        // Batches of up to Gemm.NarrowColumns run matrix-vector kernels; windows 33..36 of a batch of 40 fall in a
+        // narrow last micro-batch; all must equal the windows' outputs inside a wide micro-batch.
+        var options = new NetworkOptions(cell, features, 24, layers, 2);
+        using var network = new ManagedNetwork(options, seed: 9, threads: 1);
+        int steps = 7, length = steps * features;
+        var inputs = GradientCheck.Random(40 * length, 15);
+        var wide = new float[40 * 2];
+        network.Forward(inputs, 40, steps, wide, training: false);
+        foreach (var (start, count) in new[] { (0, 1), (5, 3), (20, 4), (3, 17) })
+        {
+            var outputs = new float[count * 2];
+            network.Forward(inputs.AsSpan(start * length, count * length), count, steps, outputs, training: false);
+            Assert.That(outputs, Is.EqualTo(wide.AsSpan(start * 2, count * 2).ToArray()), $"windows {start}..{start + count - 1}");
+        }
+        var oneByOne = new float[2];
+        for (int w = 32; w < 40; w++)
+        {
+            network.Forward(inputs.AsSpan(w * length, length), 1, steps, oneByOne, training: false);
+            Assert.That(oneByOne, Is.EqualTo(wide.AsSpan(w * 2, 2).ToArray()), $"window {w} alone");
+        }
+    }
+
     [Test]
     public void Forward_IsBitIdenticalForOneOrTwoThreads()
     {

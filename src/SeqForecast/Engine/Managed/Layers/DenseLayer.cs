@@ -10,12 +10,12 @@ internal sealed class DenseLayer
 {
     private readonly ComputeContext _context;
     private readonly int _weight, _bias;
-    private float[] _packedWeight = [];    // packed [O, H]
-    private float[] _packedWeightT = [];   // packed [H, O]
-    private float[] _packedInput = [];     // packed [H, B] (forward) or [B, H] (backward)
-    private float[] _packedGradient = [];  // packed [O, B] (backward, as A)
-    private float[] _outputT = [];         // [O, B]
-    private float[] _dOutputT = [];        // [O, B]
+    private AlignedBuffer _packedWeight = AlignedBuffer.Empty;    // packed [O, H]
+    private AlignedBuffer _packedWeightT = AlignedBuffer.Empty;   // packed [H, O]
+    private AlignedBuffer _packedInput = AlignedBuffer.Empty;     // packed [H, B] (forward) or [B, H] (backward)
+    private AlignedBuffer _packedGradient = AlignedBuffer.Empty;  // packed [O, B] (backward, as A)
+    private AlignedBuffer _outputT = AlignedBuffer.Empty;         // [O, B]
+    private AlignedBuffer _dOutputT = AlignedBuffer.Empty;        // [O, B]
     private int _batch;
 
     public DenseLayer(ComputeContext context, int inputSize, int outputSize, ParameterLayout layout)

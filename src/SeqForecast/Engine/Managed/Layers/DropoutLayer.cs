@@ -12,8 +12,8 @@ internal sealed class DropoutLayer
 {
     private readonly float _probability;
     private readonly float _scale;
-    private float[] _mask = [];     // [T, H, B] 0 or 1/(1 − p)
-    private float[] _output = [];   // [T, H, B]
+    private AlignedBuffer _mask = AlignedBuffer.Empty;     // [T, H, B] 0 or 1/(1 − p)
+    private AlignedBuffer _output = AlignedBuffer.Empty;   // [T, H, B]
 
     public DropoutLayer(double probability)
     {

@@ -10,29 +10,24 @@ namespace SeqForecast.Engine.Managed.Layers;
 /// n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
 /// h' = (1 − z) ⊙ n + z ⊙ h
 /// </code>
-/// Because r multiplies only the hidden part of n, each step runs two GEMMs: x-projection [3H, B] = b_ih + W_ih × x_t
-/// and h-projection [3H, B] = b_hh + W_hh × h_{t−1}.
+/// Because r multiplies only the hidden part of n, the two projections stay apart: the x-projections of all steps
+/// ([3H, B] = b_ih + W_ih × x_t) are one GEMM before the recurrence, and each step computes its h-projection
+/// [3H, B] = b_hh + W_hh × h_{t−1}.
 /// </summary>
 internal sealed class GruLayer : RecurrentLayer
 {
-    private float[] _packedIh = [];        // packed [3H, in]
-    private float[] _packedHh = [];        // packed [3H, H]
-    private float[] _packedIhT = [];       // packed [in, 3H]
-    private float[] _packedHhT = [];       // packed [H, 3H]
-    private float[] _biasIh = [];          // [3H, B]
-    private float[] _biasHh = [];          // [3H, B]
-    private float[] _packedStep = [];      // packed [max(in, H, 3H), B]
-    private float[] _gates = [];           // [T, 3H, B] activated r, z, n
-    private float[] _hiddenNew = [];       // [T, H, B] W_hn h_{t−1} + b_hn
-    private float[] _hiddenProjection = [];// [3H, B] scratch
-    private float[] _dInputPre = [];       // [T, 3H, B] gradients of the x-projection: dr, dz, dn pre-activations
-    private float[] _dHiddenPre = [];      // [T, 3H, B] gradients of the h-projection: dr, dz, r ⊙ dn
-    private float[] _dHidden = [];         // [H, B]
-    private float[] _scratch = [];         // [H, B]
-    private float[] _vectorIh = [];        // W_ihᵀ packed as B [in, 3H], for batches of at most Gemm.NarrowColumns
-    private float[] _vectorHh = [];        // W_hhᵀ packed as B [H, 3H]
-    private float[] _column = [];          // [max(in, H)]
-    private bool _vectorStale = true;
+    private AlignedBuffer _packedIhT = AlignedBuffer.Empty;       // packed [in, 3H]
+    private AlignedBuffer _packedHhT = AlignedBuffer.Empty;       // packed [H, 3H]
+    private AlignedBuffer _biasIh = AlignedBuffer.Empty;          // [3H, B]
+    private AlignedBuffer _biasHh = AlignedBuffer.Empty;          // [3H, B]
+    private AlignedBuffer _packedStep = AlignedBuffer.Empty;      // packed [3H, B], backward
+    private AlignedBuffer _gates = AlignedBuffer.Empty;           // [T, 3H, B] activated r, z, n
+    private AlignedBuffer _hiddenNew = AlignedBuffer.Empty;       // [T, H, B] W_hn h_{t−1} + b_hn
+    private AlignedBuffer _hiddenProjection = AlignedBuffer.Empty;// [3H, B] scratch
+    private AlignedBuffer _dInputPre = AlignedBuffer.Empty;       // [T, 3H, B] gradients of the x-projection: dr, dz, dn pre-activations
+    private AlignedBuffer _dHiddenPre = AlignedBuffer.Empty;      // [T, 3H, B] gradients of the h-projection: dr, dz, r ⊙ dn
+    private AlignedBuffer _dHidden = AlignedBuffer.Empty;         // [H, B]
+    private AlignedBuffer _scratch = AlignedBuffer.Empty;         // [H, B]
 
     public GruLayer(ComputeContext context, int layerIndex, int inputSize, int hiddenSize, ParameterLayout layout)
         : base(context, layerIndex, inputSize, hiddenSize, 3, layout)
@@ -42,13 +37,11 @@ internal sealed class GruLayer : RecurrentLayer
     protected override void EnsureCapacity(int timeSteps, int batch)
     {
         int h = HiddenSize, g = GateRows, i = InputSize;
-        Buffers.Ensure(ref _packedIh, Gemm.PackedASize(g, i));
-        Buffers.Ensure(ref _packedHh, Gemm.PackedASize(g, h));
         Buffers.Ensure(ref _packedIhT, Gemm.PackedASize(i, g));
         Buffers.Ensure(ref _packedHhT, Gemm.PackedASize(h, g));
         Buffers.Ensure(ref _biasIh, g * batch);
         Buffers.Ensure(ref _biasHh, g * batch);
-        Buffers.Ensure(ref _packedStep, Gemm.PackedBSize(Math.Max(g, Math.Max(i, h)), batch));
+        Buffers.Ensure(ref _packedStep, Gemm.PackedBSize(g, batch));
         Buffers.Ensure(ref _gates, (long)timeSteps * g * batch);
         Buffers.Ensure(ref _hiddenNew, (long)timeSteps * h * batch);
         Buffers.Ensure(ref _hiddenProjection, g * batch);
@@ -61,50 +54,26 @@ internal sealed class GruLayer : RecurrentLayer
     protected override void PackWeights(ReadOnlySpan<float> parameters)
     {
         int g = GateRows, i = InputSize, h = HiddenSize;
-        Gemm.PackA(parameters.Slice(WeightIh, g * i), i, false, g, i, 0, 0, i, _packedIh);
-        Gemm.PackA(parameters.Slice(WeightHh, g * h), h, false, g, h, 0, 0, h, _packedHh);
         Gemm.PackA(parameters.Slice(WeightIh, g * i), i, true, i, g, 0, 0, g, _packedIhT);
         Gemm.PackA(parameters.Slice(WeightHh, g * h), h, true, h, g, 0, 0, g, _packedHhT);
-        _vectorStale = true;
     }
 
     protected override void ForwardSteps(ReadOnlySpan<float> input, ReadOnlySpan<float> parameters)
     {
-        int b = Batch, h = HiddenSize, g = GateRows, i = InputSize;
-        int hb = h * b;
+        int b = Batch, h = HiddenSize, g = GateRows, steps = TimeSteps;
+        int hb = h * b, gb = g * b;
         Elementwise.BroadcastRows(parameters.Slice(BiasIh, g), g, b, _biasIh);
         Elementwise.BroadcastRows(parameters.Slice(BiasHh, g), g, b, _biasHh);
-        var hiddenProjection = _hiddenProjection.AsSpan(0, g * b);
-        bool narrow = b <= Gemm.NarrowColumns;
-        if (narrow && _vectorStale)
+        var hiddenProjection = _hiddenProjection.AsSpan(0, gb);
+        var allGates = _gates.AsSpan(0, steps * gb);
+        for (int t = 0; t < steps; t++) _biasIh.AsSpan(0, gb).CopyTo(allGates.Slice(t * gb, gb));
+        ProjectInputs(input, allGates);
+        for (int t = 0; t < steps; t++)
         {
-            Buffers.Ensure(ref _vectorIh, Gemm.PackedBSize(i, g));
-            Buffers.Ensure(ref _vectorHh, Gemm.PackedBSize(h, g));
-            Buffers.Ensure(ref _column, Math.Max(i, h));
-            Gemm.PackB(parameters.Slice(WeightIh, g * i), i, true, i, g, 0, i, _vectorIh);
-            Gemm.PackB(parameters.Slice(WeightHh, g * h), h, true, h, g, 0, h, _vectorHh);
-            _vectorStale = false;
-        }
-        for (int t = 0; t < TimeSteps; t++)
-        {
-            var gates = _gates.AsSpan(t * g * b, g * b);
             var previous = Hidden.AsSpan(t * hb, hb);
-            _biasIh.AsSpan(0, g * b).CopyTo(gates);
-            _biasHh.AsSpan(0, g * b).CopyTo(hiddenProjection);
-            if (narrow)
-            {
-                ProjectColumns(_vectorIh, input.Slice(t * i * b, i * b), i, [], 0, g, gates, _column);
-                ProjectColumns(_vectorHh, previous, h, [], 0, g, hiddenProjection, _column);
-            }
-            else
-            {
-                Gemm.PackB(input.Slice(t * i * b, i * b), b, false, i, b, 0, i, _packedStep);
-                Context.Gemm.Multiply(_packedIh, _packedStep, g, b, i, gates, b, accumulate: true);
-                Gemm.PackB(previous, b, false, h, b, 0, h, _packedStep);
-                Context.Gemm.Multiply(_packedHh, _packedStep, g, b, h, hiddenProjection, b, accumulate: true);
-            }
-
-            Activations.GruCell(gates, hiddenProjection, hb, previous, _hiddenNew.AsSpan(t * hb, hb), Hidden.AsSpan((t + 1) * hb, hb));
+            _biasHh.AsSpan(0, gb).CopyTo(hiddenProjection);
+            ProjectState(previous, hiddenProjection);
+            Activations.GruCell(allGates.Slice(t * gb, gb), hiddenProjection, hb, previous, _hiddenNew.AsSpan(t * hb, hb), Hidden.AsSpan((t + 1) * hb, hb));
         }
     }
 

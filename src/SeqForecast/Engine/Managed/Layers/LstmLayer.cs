@@ -10,26 +10,23 @@ namespace SeqForecast.Engine.Managed.Layers;
 /// g = tanh(W_ig x + b_ig + W_hg h + b_hg) o = σ(W_io x + b_io + W_ho h + b_ho)
 /// c' = f ⊙ c + i ⊙ g                      h' = o ⊙ tanh(c')
 /// </code>
-/// Each step is one GEMM, gates[4H, B] = bias + [W_ih | W_hh] × [x_t; h_{t−1}], with the stacked weights packed once per
-/// forward pass.
+/// The input projection of all steps is one GEMM before the recurrence (gates_t = b_ih + b_hh + W_ih x_t); each step
+/// then adds W_hh h_{t−1} and applies the fused cell kernel. The backward pass multiplies by the stacked
+/// [W_ih | W_hh]ᵀ once per step, giving [dx_t; dh_{t−1}] together.
 /// </summary>
 internal sealed class LstmLayer : RecurrentLayer
 {
-    private float[] _packedWeights = [];   // packed [4H, in + H]: [W_ih | W_hh]
-    private float[] _packedWeightsT = [];  // packed [in + H, 4H]: [W_ih | W_hh]ᵀ, for the backward pass
-    private float[] _bias = [];            // [4H, B]: b_ih + b_hh broadcast over the batch
-    private float[] _packedStep = [];      // packed [in + H, B]: [x_t; h_{t−1}]
-    private float[] _gates = [];           // [T, 4H, B] activated gates i, f, g, o
-    private float[] _cells = [];           // [T + 1, H, B] cell states, zero initial state at step 0
-    private float[] _tanhCells = [];       // [T, H, B] tanh(c_t)
-    private float[] _dGates = [];          // [T, 4H, B] pre-activation gradients
-    private float[] _dHidden = [];         // [H, B] gradient reaching h_t
-    private float[] _dCell = [];           // [H, B] gradient reaching c_t
-    private float[] _dStacked = [];        // [in + H, B]: [dx_t; dh_{t−1}]
-    private float[] _scratch = [];         // [H, B]
-    private float[] _packedVector = [];    // Wᵀ packed as B [in + H, 4H], for batches of at most Gemm.NarrowColumns
-    private float[] _column = [];          // [in + H] one column of [x_t; h_{t−1}]
-    private bool _vectorStale = true;
+    private AlignedBuffer _packedWeightsT = AlignedBuffer.Empty;  // packed [in + H, 4H]: [W_ih | W_hh]ᵀ, for the backward pass
+    private AlignedBuffer _bias = AlignedBuffer.Empty;            // [4H, B]: b_ih + b_hh broadcast over the batch
+    private AlignedBuffer _packedStep = AlignedBuffer.Empty;      // packed [in + H, B]: [x_t; h_{t−1}]
+    private AlignedBuffer _gates = AlignedBuffer.Empty;           // [T, 4H, B] activated gates i, f, g, o
+    private AlignedBuffer _cells = AlignedBuffer.Empty;           // [T + 1, H, B] cell states, zero initial state at step 0
+    private AlignedBuffer _tanhCells = AlignedBuffer.Empty;       // [T, H, B] tanh(c_t)
+    private AlignedBuffer _dGates = AlignedBuffer.Empty;          // [T, 4H, B] pre-activation gradients
+    private AlignedBuffer _dHidden = AlignedBuffer.Empty;         // [H, B] gradient reaching h_t
+    private AlignedBuffer _dCell = AlignedBuffer.Empty;           // [H, B] gradient reaching c_t
+    private AlignedBuffer _dStacked = AlignedBuffer.Empty;        // [in + H, B]: [dx_t; dh_{t−1}]
+    private AlignedBuffer _scratch = AlignedBuffer.Empty;         // [H, B]
 
     public LstmLayer(ComputeContext context, int layerIndex, int inputSize, int hiddenSize, ParameterLayout layout)
         : base(context, layerIndex, inputSize, hiddenSize, 4, layout)
@@ -39,10 +36,9 @@ internal sealed class LstmLayer : RecurrentLayer
     protected override void EnsureCapacity(int timeSteps, int batch)
     {
         int h = HiddenSize, g = GateRows, k = InputSize + HiddenSize;
-        Buffers.Ensure(ref _packedWeights, Gemm.PackedASize(g, k));
         Buffers.Ensure(ref _packedWeightsT, Gemm.PackedASize(k, g));
         Buffers.Ensure(ref _bias, g * batch);
-        Buffers.Ensure(ref _packedStep, Gemm.PackedBSize(Math.Max(k, g), batch)); // [x; h] forward, dGates backward
+        Buffers.Ensure(ref _packedStep, Gemm.PackedBSize(g, batch)); // dGates, backward
         Buffers.Ensure(ref _gates, (long)timeSteps * g * batch);
         Buffers.Ensure(ref _cells, (long)(timeSteps + 1) * h * batch);
         Buffers.Ensure(ref _tanhCells, (long)timeSteps * h * batch);
@@ -56,43 +52,23 @@ internal sealed class LstmLayer : RecurrentLayer
     protected override void PackWeights(ReadOnlySpan<float> parameters)
     {
         int g = GateRows, i = InputSize, h = HiddenSize, k = i + h;
-        Gemm.PackA(parameters.Slice(WeightIh, g * i), i, false, g, i, 0, 0, k, _packedWeights);
-        Gemm.PackA(parameters.Slice(WeightHh, g * h), h, false, g, h, 0, i, k, _packedWeights);
         Gemm.PackA(parameters.Slice(WeightIh, g * i), i, true, i, g, 0, 0, g, _packedWeightsT);
         Gemm.PackA(parameters.Slice(WeightHh, g * h), h, true, h, g, i, 0, g, _packedWeightsT);
-        _vectorStale = true;
     }
 
     protected override void ForwardSteps(ReadOnlySpan<float> input, ReadOnlySpan<float> parameters)
     {
-        int b = Batch, h = HiddenSize, g = GateRows, i = InputSize, k = i + h;
-        int hb = h * b;
+        int b = Batch, h = HiddenSize, g = GateRows, steps = TimeSteps;
+        int hb = h * b, gb = g * b;
         Elementwise.BroadcastRows(parameters.Slice(BiasIh, g), parameters.Slice(BiasHh, g), g, b, _bias);
         _cells.AsSpan(0, hb).Clear();
-        bool narrow = b <= Gemm.NarrowColumns;
-        if (narrow && _vectorStale)
+        var allGates = _gates.AsSpan(0, steps * gb);
+        for (int t = 0; t < steps; t++) _bias.AsSpan(0, gb).CopyTo(allGates.Slice(t * gb, gb));
+        ProjectInputs(input, allGates);
+        for (int t = 0; t < steps; t++)
         {
-            Buffers.Ensure(ref _packedVector, Gemm.PackedBSize(k, g));
-            Buffers.Ensure(ref _column, k);
-            Gemm.PackB(parameters.Slice(WeightIh, g * i), i, true, i, g, 0, k, _packedVector);
-            Gemm.PackB(parameters.Slice(WeightHh, g * h), h, true, h, g, i, k, _packedVector);
-            _vectorStale = false;
-        }
-        for (int t = 0; t < TimeSteps; t++)
-        {
-            var gates = _gates.AsSpan(t * g * b, g * b);
-            _bias.AsSpan(0, g * b).CopyTo(gates);
-            if (narrow)
-            {
-                ProjectColumns(_packedVector, input.Slice(t * i * b, i * b), i, Hidden.AsSpan(t * hb, hb), h, g, gates, _column);
-            }
-            else
-            {
-                Gemm.PackB(input.Slice(t * i * b, i * b), b, false, i, b, 0, k, _packedStep);
-                Gemm.PackB(Hidden.AsSpan(t * hb, hb), b, false, h, b, i, k, _packedStep);
-                Context.Gemm.Multiply(_packedWeights, _packedStep, g, b, k, gates, b, accumulate: true);
-            }
-
+            var gates = allGates.Slice(t * gb, gb);
+            ProjectState(Hidden.AsSpan(t * hb, hb), gates);
             Activations.LstmCell(gates, hb, _cells.AsSpan(t * hb, hb), _cells.AsSpan((t + 1) * hb, hb), _tanhCells.AsSpan(t * hb, hb), Hidden.AsSpan((t + 1) * hb, hb));
         }
     }

@@ -14,9 +14,19 @@ namespace SeqForecast.Engine.Managed.Layers;
 internal abstract class RecurrentLayer
 {
     protected readonly ComputeContext Context;
-    protected float[] Hidden = [];          // [T + 1, H, B]
-    private float[] _packedGradA = [];       // packed [G·H, T·B] pre-activation gradients
-    private float[] _packedGradB = [];       // packed [T·B, in or H] inputs or previous states
+    protected AlignedBuffer Hidden = AlignedBuffer.Empty;          // [T + 1, H, B]
+    private AlignedBuffer _packedGradA = AlignedBuffer.Empty;       // packed [G·H, T·B] pre-activation gradients
+    private AlignedBuffer _packedGradB = AlignedBuffer.Empty;       // packed [T·B, in or H] inputs or previous states
+    private AlignedBuffer _packedIh = AlignedBuffer.Empty;          // packed A [G·H, in]
+    private AlignedBuffer _packedHh = AlignedBuffer.Empty;          // packed A [G·H, H]
+    private AlignedBuffer _packedInputs = AlignedBuffer.Empty;      // packed B: one [in, NR] panel per step (batches narrower than NR)
+    private AlignedBuffer _packedState = AlignedBuffer.Empty;       // packed B [H, B]: h_{t−1} (batches narrower than NR)
+    private AlignedBuffer _vectorIhT = AlignedBuffer.Empty;         // W_ihᵀ packed as B [in, G·H], for the narrow input projection
+    private AlignedBuffer _vectorHh = AlignedBuffer.Empty;          // W_hh packed for Gemm.MultiplyVector, for the narrow recurrence
+    private AlignedBuffer _columnInputs = AlignedBuffer.Empty;      // [T, in]: one column of the input sequence
+    private AlignedBuffer _packedColumn = AlignedBuffer.Empty;      // packed A [T, in]
+    private AlignedBuffer _columnProjection = AlignedBuffer.Empty;  // [T, G·H]
+    private bool _vectorStale = true;
 
     protected RecurrentLayer(ComputeContext context, int layerIndex, int inputSize, int hiddenSize, int gateCount, ParameterLayout layout)
     {
@@ -61,8 +71,107 @@ internal abstract class RecurrentLayer
         Buffers.Ensure(ref Hidden, (long)(timeSteps + 1) * step);
         Hidden.AsSpan(0, step).Clear();
         EnsureCapacity(timeSteps, batch);
-        if (weightsChanged) PackWeights(parameters);
+        if (weightsChanged)
+        {
+            int g = GateRows, i = InputSize, h = HiddenSize;
+            Buffers.Ensure(ref _packedIh, Gemm.PackedASize(g, i));
+            Buffers.Ensure(ref _packedHh, Gemm.PackedASize(g, h));
+            Gemm.PackA(parameters.Slice(WeightIh, g * i), i, false, g, i, 0, 0, i, _packedIh);
+            Gemm.PackA(parameters.Slice(WeightHh, g * h), h, false, g, h, 0, 0, h, _packedHh);
+            _vectorStale = true;
+            PackWeights(parameters);
+        }
+        if (Narrow && _vectorStale) PackVectorWeights(parameters);
         ForwardSteps(input, parameters);
+    }
+
+    /// <summary>
+    /// Batches of at most <see cref="Gemm.NarrowColumns"/> columns (prediction) run the recurrence as matrix-vector
+    /// products, one per column, instead of NR-wide tiles.
+    /// </summary>
+    protected bool Narrow => Batch <= Gemm.NarrowColumns;
+
+    private void PackVectorWeights(ReadOnlySpan<float> parameters)
+    {
+        int g = GateRows, i = InputSize, h = HiddenSize;
+        Buffers.Ensure(ref _vectorIhT, Gemm.PackedBSize(i, g));
+        Buffers.Ensure(ref _vectorHh, Gemm.PackedVectorSize(g, h));
+        Gemm.PackB(parameters.Slice(WeightIh, g * i), i, true, i, g, 0, i, _vectorIhT);
+        Gemm.PackVector(parameters.Slice(WeightHh, g * h), h, g, h, 0, _vectorHh);
+        _vectorStale = false;
+    }
+
+    /// <summary>
+    /// The input projection of every step as one GEMM: gates_t[G·H, B] += W_ih × x_t for t &lt; T, with
+    /// <paramref name="gates"/> <c>[T, G·H, B]</c> already holding the biases. Wide batches put one step in each B panel
+    /// (a batch of exactly NR is already in panel layout and is not copied); narrow ones compute
+    /// [T, in] × W_ihᵀ per column. Either way every element is its bias plus one FMA chain over the inputs in order.
+    /// </summary>
+    protected void ProjectInputs(ReadOnlySpan<float> input, Span<float> gates)
+    {
+        int t = TimeSteps, b = Batch, g = GateRows, i = InputSize;
+        if (!Narrow)
+        {
+            ReadOnlySpan<float> panels = input;
+            if (b != Gemm.NR)
+            {
+                Buffers.Ensure(ref _packedInputs, (long)t * Gemm.NR * i);
+                for (int s = 0; s < t; s++)
+                    Gemm.PackB(input.Slice(s * i * b, i * b), b, false, i, b, 0, i, _packedInputs.AsSpan(s * Gemm.NR * i, Gemm.NR * i));
+                panels = _packedInputs;
+            }
+            Context.Gemm.MultiplyPanels(_packedIh, panels, g, i, t, b, gates, b, g * b, accumulate: true);
+            return;
+        }
+
+        Buffers.Ensure(ref _columnInputs, t * i);
+        Buffers.Ensure(ref _packedColumn, Gemm.PackedASize(t, i));
+        if (b > 1) Buffers.Ensure(ref _columnProjection, t * g);
+        for (int j = 0; j < b; j++)
+        {
+            for (int s = 0; s < t; s++)
+                for (int f = 0; f < i; f++)
+                    _columnInputs[s * i + f] = input[(s * i + f) * b + j];
+            Gemm.PackA(_columnInputs, i, false, t, i, 0, 0, i, _packedColumn);
+            if (b == 1)
+            {
+                Context.Gemm.Multiply(_packedColumn, _vectorIhT, t, g, i, gates, g, accumulate: true);
+                continue;
+            }
+            Context.Gemm.Multiply(_packedColumn, _vectorIhT, t, g, i, _columnProjection, g, accumulate: false);
+            for (int s = 0; s < t; s++)
+                for (int r = 0; r < g; r++)
+                    gates[(s * g + r) * b + j] += _columnProjection[s * g + r];
+        }
+    }
+
+    /// <summary>The recurrent projection of one step: target[G·H, B] += W_hh × previous[H, B].</summary>
+    protected void ProjectState(ReadOnlySpan<float> previous, Span<float> target)
+    {
+        int b = Batch, g = GateRows, h = HiddenSize;
+        if (Narrow)
+        {
+            Buffers.Ensure(ref _columnInputs, h);
+            for (int j = 0; j < b; j++)
+            {
+                var column = previous;
+                if (b > 1)
+                {
+                    for (int r = 0; r < h; r++) _columnInputs[r] = previous[r * b + j];
+                    column = _columnInputs;
+                }
+                Context.Gemm.MultiplyVector(_vectorHh, column, g, h, target[j..], b, accumulate: true);
+            }
+            return;
+        }
+        ReadOnlySpan<float> packed = previous;
+        if (b != Gemm.NR)
+        {
+            Buffers.Ensure(ref _packedState, Gemm.PackedBSize(h, b));
+            Gemm.PackB(previous, b, false, h, b, 0, h, _packedState);
+            packed = _packedState;
+        }
+        Context.Gemm.Multiply(_packedHh, packed, g, b, h, target, b, accumulate: true);
     }
 
     /// <summary>
@@ -122,22 +231,6 @@ internal abstract class RecurrentLayer
                 gradients[biasOffset + r] += sum;
                 if (secondBiasOffset >= 0) gradients[secondBiasOffset + r] += sum;
             }
-        }
-    }
-
-    /// <summary>
-    /// Batch ≤ <see cref="Gemm.NarrowColumns"/> (prediction): gates[:, j] (+)= W·z_j for each column j, where z_j is column j
-    /// of <paramref name="first"/> [firstRows, B] stacked on column j of <paramref name="second"/> [secondRows, B] (either may
-    /// be empty), and W is given transposed and packed as <paramref name="packedWeightT"/>.
-    /// </summary>
-    protected void ProjectColumns(ReadOnlySpan<float> packedWeightT, ReadOnlySpan<float> first, int firstRows, ReadOnlySpan<float> second, int secondRows, int rows, Span<float> gates, Span<float> column)
-    {
-        int b = Batch;
-        for (int j = 0; j < b; j++)
-        {
-            for (int r = 0; r < firstRows; r++) column[r] = first[r * b + j];
-            for (int r = 0; r < secondRows; r++) column[firstRows + r] = second[r * b + j];
-            Context.Gemm.MultiplyVector(packedWeightT, column, rows, firstRows + secondRows, gates[j..], b, accumulate: true);
         }
     }
 
