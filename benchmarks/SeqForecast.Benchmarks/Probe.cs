@@ -89,6 +89,12 @@ internal static class Probe
         for (int q = 0; q < dOut.Length; q++) dOut[q] = 0.01f * MathF.Cos(q * 0.11f);
         var dIn = new float[t * i * b];
         for (int q = 0; q < 50; q++) { layer.Forward(input, p, t, b, true); layer.Backward(input, dOut, dIn, p, grads); }
+        if (Environment.GetEnvironmentVariable("PROBE_BACKWARD_SECONDS") is { } secs)
+        {
+            var until = Stopwatch.StartNew();
+            while (until.Elapsed.TotalSeconds < double.Parse(secs)) layer.Backward(input, dOut, dIn, p, grads);
+            return;
+        }
         int reps = 300;
         var sw = Stopwatch.StartNew();
         for (int q = 0; q < reps; q++) layer.Forward(input, p, t, b, false);

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace SeqForecast.Engine.Kernels;
 
@@ -48,7 +49,10 @@ internal static unsafe class Gemm
                 {
                     float* block = dst + (long)((rowOffset + r0) / 8) * 8 * kTotal + (long)kOffset * 8;
                     float* s0 = src + (long)r0 * ld;
-                    for (int kk = 0; kk < kLength; kk++)
+                    int kk = 0;
+                    if (Avx.IsSupported)
+                        for (; kk + 8 <= kLength; kk += 8) Transpose8x8(s0 + kk, ld, block + kk * 8, 8);
+                    for (; kk < kLength; kk++)
                         Vector256.Create(s0[kk], s0[ld + kk], s0[2 * ld + kk], s0[3 * ld + kk], s0[4 * ld + kk], s0[5 * ld + kk], s0[6 * ld + kk], s0[7 * ld + kk]).Store(block + kk * 8);
                 }
             }
@@ -105,7 +109,11 @@ internal static unsafe class Gemm
                 else if (width == NR && NR == 32)
                 {
                     float* s = src + (long)c0 * ld;
-                    for (int kk = 0; kk < kLength; kk++)
+                    int kk = 0;
+                    if (Avx.IsSupported)
+                        for (; kk + 8 <= kLength; kk += 8)
+                            for (int q = 0; q < 4; q++) Transpose8x8(s + q * 8L * ld + kk, ld, panel + kk * NR + q * 8, NR);
+                    for (; kk < kLength; kk++)
                     {
                         float* d = panel + kk * NR;
                         Vector256.Create(s[kk], s[ld + kk], s[2 * ld + kk], s[3 * ld + kk], s[4 * ld + kk], s[5 * ld + kk], s[6 * ld + kk], s[7 * ld + kk]).Store(d);
@@ -223,6 +231,105 @@ internal static unsafe class Gemm
                 else KernelScalar(k, a, b, cTile, ldc, rows, columns, accumulate, tile);
             }
         }
+    }
+
+    /// <summary>
+    /// Whether <see cref="AddRowSumsInPlace"/> is the fast way for rows of <paramref name="length"/> floats: Vector512
+    /// hardware and whole vectors (it is correct for any length).
+    /// </summary>
+    public static bool CanReduceInPlace(int length) => Vector512.IsHardwareAccelerated && length > 0 && length % 16 == 0;
+
+    /// <summary>
+    /// c[i] += Σ_t Σ_q A_t[i, q], where row i of step t's block starts at <c>a + t·aStep + i·length</c>: a bias
+    /// gradient summed over time steps and the batch where the pre-activation gradients lie.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddRowSumsInPlace(float* a, long aStep, int m, int steps, int length, float* c)
+    {
+        int vectorEnd = VectorEnd(length);
+        int i = 0;
+        // Four rows at a time: four independent addition chains.
+        for (; i + 4 <= m; i += 4)
+        {
+            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (int t = 0; t < steps; t++)
+            {
+                float* row = a + t * aStep + (long)i * length;
+                for (int q = 0; q < vectorEnd; q += 16)
+                {
+                    s0 += Vector512.Load(row + q);
+                    s1 += Vector512.Load(row + length + q);
+                    s2 += Vector512.Load(row + 2L * length + q);
+                    s3 += Vector512.Load(row + 3L * length + q);
+                }
+            }
+            c[i] += Vector512.Sum(s0) + TailSum(a + (long)i * length, aStep, steps, vectorEnd, length);
+            c[i + 1] += Vector512.Sum(s1) + TailSum(a + (long)(i + 1) * length, aStep, steps, vectorEnd, length);
+            c[i + 2] += Vector512.Sum(s2) + TailSum(a + (long)(i + 2) * length, aStep, steps, vectorEnd, length);
+            c[i + 3] += Vector512.Sum(s3) + TailSum(a + (long)(i + 3) * length, aStep, steps, vectorEnd, length);
+        }
+        for (; i < m; i++)
+        {
+            Vector512<float> s0 = default;
+            for (int t = 0; t < steps; t++)
+            {
+                float* row = a + t * aStep + (long)i * length;
+                for (int q = 0; q < vectorEnd; q += 16) s0 += Vector512.Load(row + q);
+            }
+            c[i] += Vector512.Sum(s0) + TailSum(a + (long)i * length, aStep, steps, vectorEnd, length);
+        }
+    }
+
+    private static float TailSum(float* row, long aStep, int steps, int from, int length)
+    {
+        float sum = 0;
+        for (int t = 0; t < steps; t++, row += aStep)
+            for (int q = from; q < length; q++) sum += row[q];
+        return sum;
+    }
+
+    /// <summary>Where the 16-wide part of a row of <paramref name="length"/> ends; 0 without Vector512 hardware.</summary>
+    private static int VectorEnd(int length) => Vector512.IsHardwareAccelerated ? length / 16 * 16 : 0;
+
+    /// <summary>
+    /// Writes the transpose of the 8×8 block at <paramref name="source"/> (row stride <paramref name="ld"/>) to
+    /// <paramref name="destination"/> (row stride <paramref name="ldd"/>): eight loads, 24 shuffles, eight stores.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* source, int ld, float* destination, int ldd)
+    {
+        var r0 = Avx.LoadVector256(source);
+        var r1 = Avx.LoadVector256(source + ld);
+        var r2 = Avx.LoadVector256(source + 2L * ld);
+        var r3 = Avx.LoadVector256(source + 3L * ld);
+        var r4 = Avx.LoadVector256(source + 4L * ld);
+        var r5 = Avx.LoadVector256(source + 5L * ld);
+        var r6 = Avx.LoadVector256(source + 6L * ld);
+        var r7 = Avx.LoadVector256(source + 7L * ld);
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(destination, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(destination + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(destination + 2L * ldd, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(destination + 3L * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(destination + 4L * ldd, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(destination + 5L * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(destination + 6L * ldd, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(destination + 7L * ldd, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     /// <summary>Floats in one vector register of the matrix-vector kernel.</summary>

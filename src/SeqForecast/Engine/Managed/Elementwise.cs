@@ -1,45 +1,132 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace SeqForecast.Engine.Managed;
 
 /// <summary>
 /// Fused elementwise kernels for the backward passes, where one pass replaces several TensorPrimitives calls.
 /// Conventions: inputs, then outputs; all spans have the same length; nothing is allocated.
-/// Forward activations use TensorPrimitives (Sigmoid, Tanh, Multiply, FusedMultiplyAdd) directly.
+/// Forward activations are fused in <see cref="Kernels.Activations"/>.
 /// </summary>
 internal static class Elementwise
 {
-    /// <summary><c>destination[i] = gradient[i] · s[i] · (1 − s[i])</c>: backward of a sigmoid whose output is s.</summary>
-    public static void SigmoidBackward(ReadOnlySpan<float> gradient, ReadOnlySpan<float> s, Span<float> destination)
+    /// <summary>
+    /// One LSTM step backward, fused. Inputs: the activated gates [i, f, g, o] (each n long), tanh(c_t), c_{t−1}, the
+    /// output gradient of step t and <paramref name="dHidden"/> (the gradient reaching h_t from step t + 1). Writes the
+    /// pre-activation gradients <paramref name="dGates"/> [di, df, dg, do] and replaces <paramref name="dCell"/>
+    /// (the gradient reaching c_t) with the one reaching c_{t−1}:
+    /// <code>
+    /// dh = dHidden + dOutput      do = dh·tanh(c)·o(1−o)      dc = dCell + dh·o·(1 − tanh²(c))
+    /// di = dc·g·i(1−i)   df = dc·c_{t−1}·f(1−f)   dg = dc·i·(1 − g²)   dCell ← dc·f
+    /// </code>
+    /// </summary>
+    public static void LstmCellBackward(ReadOnlySpan<float> gates, ReadOnlySpan<float> tanhCell, ReadOnlySpan<float> previousCell, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> dHidden, Span<float> dCell, Span<float> dGates, int n)
     {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
+        if (gates.Length < 4 * n || dGates.Length < 4 * n || tanhCell.Length < n || previousCell.Length < n || dOutput.Length < n || dHidden.Length < n || dCell.Length < n)
+            throw new ArgumentException($"every span must hold n = {n} values per gate");
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
         {
-            var one = Vector<float>.One;
-            for (; i + Vector<float>.Count <= destination.Length; i += Vector<float>.Count)
+            ref float g0 = ref MemoryMarshal.GetReference(gates);
+            ref float tc0 = ref MemoryMarshal.GetReference(tanhCell);
+            ref float cp0 = ref MemoryMarshal.GetReference(previousCell);
+            ref float dy0 = ref MemoryMarshal.GetReference(dOutput);
+            ref float dh0 = ref MemoryMarshal.GetReference(dHidden);
+            ref float dc0 = ref MemoryMarshal.GetReference(dCell);
+            ref float dg0 = ref MemoryMarshal.GetReference(dGates);
+            var one = Vector512<float>.One;
+            for (; j + 16 <= n; j += 16)
             {
-                var sv = new Vector<float>(s[i..]);
-                (new Vector<float>(gradient[i..]) * sv * (one - sv)).CopyTo(destination[i..]);
+                nuint u = (nuint)j, un = (nuint)n;
+                var i = Vector512.LoadUnsafe(ref g0, u);
+                var f = Vector512.LoadUnsafe(ref g0, un + u);
+                var g = Vector512.LoadUnsafe(ref g0, 2 * un + u);
+                var o = Vector512.LoadUnsafe(ref g0, 3 * un + u);
+                var tc = Vector512.LoadUnsafe(ref tc0, u);
+                var dh = Vector512.LoadUnsafe(ref dh0, u) + Vector512.LoadUnsafe(ref dy0, u);
+                (dh * tc * o * (one - o)).StoreUnsafe(ref dg0, 3 * un + u);
+                var dc = Vector512.LoadUnsafe(ref dc0, u) + dh * o * (one - tc * tc);
+                (dc * g * i * (one - i)).StoreUnsafe(ref dg0, u);
+                (dc * Vector512.LoadUnsafe(ref cp0, u) * f * (one - f)).StoreUnsafe(ref dg0, un + u);
+                (dc * i * (one - g * g)).StoreUnsafe(ref dg0, 2 * un + u);
+                (dc * f).StoreUnsafe(ref dc0, u);
             }
         }
-        for (; i < destination.Length; i++) destination[i] = gradient[i] * s[i] * (1 - s[i]);
+        for (; j < n; j++)
+        {
+            float i = gates[j], f = gates[n + j], g = gates[2 * n + j], o = gates[3 * n + j], tc = tanhCell[j];
+            float dh = dHidden[j] + dOutput[j];
+            dGates[3 * n + j] = dh * tc * o * (1 - o);
+            float dc = dCell[j] + dh * o * (1 - tc * tc);
+            dGates[j] = dc * g * i * (1 - i);
+            dGates[n + j] = dc * previousCell[j] * f * (1 - f);
+            dGates[2 * n + j] = dc * i * (1 - g * g);
+            dCell[j] = dc * f;
+        }
     }
 
-    /// <summary><c>destination[i] = gradient[i] · (1 − t[i]²)</c>: backward of a tanh whose output is t.</summary>
-    public static void TanhBackward(ReadOnlySpan<float> gradient, ReadOnlySpan<float> t, Span<float> destination)
+    /// <summary>
+    /// One GRU step backward, fused. Inputs: the activated gates [r, z, n] (each n long), W_hn h_{t−1} + b_hn, h_{t−1},
+    /// the output gradient of step t and <paramref name="dHidden"/> (the gradient reaching h_t from step t + 1, replaced
+    /// by the direct part of the gradient reaching h_{t−1}, dh·z; the recurrent GEMM adds the rest). Writes the x-projection
+    /// pre-activation gradients [dr, dz, dn] and the h-projection ones [dr, dz, r·dn]:
+    /// <code>
+    /// dh = dHidden + dOutput   dz = dh·(h_{t−1} − n)·z(1−z)   dn = (dh − dh·z)·(1 − n²)   dr = dn·(W_hn h + b_hn)·r(1−r)
+    /// </code>
+    /// </summary>
+    public static void GruCellBackward(ReadOnlySpan<float> gates, ReadOnlySpan<float> hiddenNew, ReadOnlySpan<float> previous, ReadOnlySpan<float> dOutput, Span<float> dHidden, Span<float> dInputPre, Span<float> dHiddenPre, int n)
     {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
+        if (gates.Length < 3 * n || dInputPre.Length < 3 * n || dHiddenPre.Length < 3 * n || hiddenNew.Length < n || previous.Length < n || dOutput.Length < n || dHidden.Length < n)
+            throw new ArgumentException($"every span must hold n = {n} values per gate");
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
         {
-            var one = Vector<float>.One;
-            for (; i + Vector<float>.Count <= destination.Length; i += Vector<float>.Count)
+            ref float g0 = ref MemoryMarshal.GetReference(gates);
+            ref float hn0 = ref MemoryMarshal.GetReference(hiddenNew);
+            ref float hp0 = ref MemoryMarshal.GetReference(previous);
+            ref float dy0 = ref MemoryMarshal.GetReference(dOutput);
+            ref float dh0 = ref MemoryMarshal.GetReference(dHidden);
+            ref float dx0 = ref MemoryMarshal.GetReference(dInputPre);
+            ref float dp0 = ref MemoryMarshal.GetReference(dHiddenPre);
+            var one = Vector512<float>.One;
+            for (; j + 16 <= n; j += 16)
             {
-                var tv = new Vector<float>(t[i..]);
-                (new Vector<float>(gradient[i..]) * (one - tv * tv)).CopyTo(destination[i..]);
+                nuint u = (nuint)j, un = (nuint)n;
+                var r = Vector512.LoadUnsafe(ref g0, u);
+                var z = Vector512.LoadUnsafe(ref g0, un + u);
+                var candidate = Vector512.LoadUnsafe(ref g0, 2 * un + u);
+                var dh = Vector512.LoadUnsafe(ref dh0, u) + Vector512.LoadUnsafe(ref dy0, u);
+                var dz = (Vector512.LoadUnsafe(ref hp0, u) - candidate) * dh * z * (one - z);
+                var direct = dh * z;
+                var dn = (dh - direct) * (one - candidate * candidate);
+                var dr = dn * Vector512.LoadUnsafe(ref hn0, u) * r * (one - r);
+                dr.StoreUnsafe(ref dx0, u);
+                dz.StoreUnsafe(ref dx0, un + u);
+                dn.StoreUnsafe(ref dx0, 2 * un + u);
+                dr.StoreUnsafe(ref dp0, u);
+                dz.StoreUnsafe(ref dp0, un + u);
+                (dn * r).StoreUnsafe(ref dp0, 2 * un + u);
+                direct.StoreUnsafe(ref dh0, u);
             }
         }
-        for (; i < destination.Length; i++) destination[i] = gradient[i] * (1 - t[i] * t[i]);
+        for (; j < n; j++)
+        {
+            float r = gates[j], z = gates[n + j], candidate = gates[2 * n + j];
+            float dh = dHidden[j] + dOutput[j];
+            float dz = (previous[j] - candidate) * dh * z * (1 - z);
+            float direct = dh * z;
+            float dn = (dh - direct) * (1 - candidate * candidate);
+            float dr = dn * hiddenNew[j] * r * (1 - r);
+            dInputPre[j] = dr;
+            dInputPre[n + j] = dz;
+            dInputPre[2 * n + j] = dn;
+            dHiddenPre[j] = dr;
+            dHiddenPre[n + j] = dz;
+            dHiddenPre[2 * n + j] = dn * r;
+            dHidden[j] = direct;
+        }
     }
 
     /// <summary>Adds each row's sum to <paramref name="destination"/>: <c>destination[r] += Σ_c matrix[r·columns + c]</c>.</summary>

@@ -88,11 +88,12 @@ public class GemmTests
         });
     }
 
-    [Test]
-    public void PackA_StacksPiecesAlongKAndRows()
+    [TestCase(10, 3, 5)]
+    [TestCase(17, 32, 40)]
+    [TestCase(64, 8, 64)]
+    public void PackA_StacksPiecesAlongKAndRows(int m, int k1, int k2)
     {
-        // [P | Q] packed by two calls equals packing the concatenation.
-        int m = 10, k1 = 3, k2 = 5;
+        // [P | Q] packed by two calls equals packing the concatenation (long pieces take the 8×8 transpose path).
         var p = Random(m * k1, 8);
         var q = Random(m * k2, 9);
         var whole = new float[m * (k1 + k2)];
@@ -107,6 +108,24 @@ public class GemmTests
         var direct = new float[stacked.Length];
         Gemm.PackA(whole, k1 + k2, false, m, k1 + k2, 0, 0, k1 + k2, direct);
         Assert.That(stacked, Is.EqualTo(direct));
+        for (int r = 0; r < m; r++)
+            for (int kk = 0; kk < k1 + k2; kk++)
+                Assert.That(direct[r / Gemm.MR * Gemm.MR * (k1 + k2) + kk * Gemm.MR + r % Gemm.MR], Is.EqualTo(whole[r * (k1 + k2) + kk]), $"A[{r}, {kk}]");
+    }
+
+    [TestCase(32, 8, 0, 8)]
+    [TestCase(64, 32, 32, 96)]
+    [TestCase(40, 19, 3, 30)]
+    public void PackB_TransposedPiecesLandAtTheirRows(int n, int kLength, int kOffset, int kTotal)
+    {
+        // source is [n, kLength] (row j = column j of B); packed B element (kOffset + kk, j) = source[j·ld + kk].
+        int ld = kLength + 2;
+        var source = Random(n * ld, 40);
+        var packed = new float[Gemm.PackedBSize(kTotal, n)];
+        Gemm.PackB(source, ld, true, kLength, n, kOffset, kTotal, packed);
+        for (int kk = 0; kk < kLength; kk++)
+            for (int j = 0; j < n; j++)
+                Assert.That(packed[j / Gemm.NR * Gemm.NR * kTotal + (kOffset + kk) * Gemm.NR + j % Gemm.NR], Is.EqualTo(source[j * ld + kk]), $"B[{kOffset + kk}, {j}]");
     }
 
     [Test]
@@ -208,5 +227,39 @@ public class GemmTests
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => runner.MultiplyPanels(a, b, 8, 4, 2, Gemm.NR + 1, new float[1000], Gemm.NR + 1, 500, false));
         Assert.That(ex!.ParamName, Is.EqualTo("columns"));
         Assert.Throws<ArgumentException>(() => runner.MultiplyPanels(a, b, 8, 4, 2, 4, new float[40], 4, 32, false));
+    }
+
+    [TestCase(256, 64, 30, 32)]
+    [TestCase(11, 0, 2, 37)]
+    [TestCase(7, 5, 3, 16)]
+    [TestCase(9, 1, 2, 48)]
+    [TestCase(1, 6, 1, 16)]
+    [TestCase(6, 9, 2, 21)]
+    [TestCase(5, 4, 3, 3)]
+    public unsafe void AddRowSumsInPlace_AddsTheSumOverStepsOfEachRow(int m, int n, int steps, int length)
+    {
+        // A_t rows are [m, length] blocks spaced aStep apart (with a gap).
+        long aStep = m * length + 16 + n;
+        var a = Random((int)(steps * aStep), 30);
+        var rowSums = Random(m, 33);
+        var expectedSums = new double[m];
+        for (int i = 0; i < m; i++)
+        {
+            expectedSums[i] = rowSums[i];
+            for (int t = 0; t < steps; t++)
+                for (int q = 0; q < length; q++) expectedSums[i] += a[t * aStep + i * length + q];
+        }
+        fixed (float* ap = a)
+        fixed (float* rp = rowSums)
+            Gemm.AddRowSumsInPlace(ap, aStep, m, steps, length, rp);
+        for (int i = 0; i < m; i++) Assert.That(rowSums[i], Is.EqualTo(expectedSums[i]).Within(1e-5 * steps * length), $"row sum {i}");
+    }
+
+    [Test]
+    public void CanReduceInPlace_NeedsWholeVectors()
+    {
+        Assert.That(Gemm.CanReduceInPlace(0), Is.False);
+        Assert.That(Gemm.CanReduceInPlace(17), Is.False);
+        Assert.That(Gemm.CanReduceInPlace(32), Is.EqualTo(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated));
     }
 }

@@ -27,7 +27,6 @@ internal sealed class GruLayer : RecurrentLayer
     private AlignedBuffer _dInputPre = AlignedBuffer.Empty;       // [T, 3H, B] gradients of the x-projection: dr, dz, dn pre-activations
     private AlignedBuffer _dHiddenPre = AlignedBuffer.Empty;      // [T, 3H, B] gradients of the h-projection: dr, dz, r ⊙ dn
     private AlignedBuffer _dHidden = AlignedBuffer.Empty;         // [H, B]
-    private AlignedBuffer _scratch = AlignedBuffer.Empty;         // [H, B]
 
     public GruLayer(ComputeContext context, int layerIndex, int inputSize, int hiddenSize, ParameterLayout layout)
         : base(context, layerIndex, inputSize, hiddenSize, 3, layout)
@@ -48,7 +47,6 @@ internal sealed class GruLayer : RecurrentLayer
         Buffers.Ensure(ref _dInputPre, (long)timeSteps * g * batch);
         Buffers.Ensure(ref _dHiddenPre, (long)timeSteps * g * batch);
         Buffers.Ensure(ref _dHidden, h * batch);
-        Buffers.Ensure(ref _scratch, h * batch);
     }
 
     protected override void PackWeights(ReadOnlySpan<float> parameters)
@@ -82,44 +80,17 @@ internal sealed class GruLayer : RecurrentLayer
         int b = Batch, h = HiddenSize, g = GateRows, i = InputSize;
         int hb = h * b;
         var dHidden = _dHidden.AsSpan(0, hb);
-        var scratch = _scratch.AsSpan(0, hb);
         dHidden.Clear();
         for (int t = TimeSteps - 1; t >= 0; t--)
         {
-            var gates = _gates.AsSpan(t * g * b, g * b);
-            var reset = gates[..hb];
-            var update = gates.Slice(hb, hb);
-            var candidate = gates.Slice(2 * hb, hb);
-            var previous = Hidden.AsSpan(t * hb, hb);
             var dInputPre = _dInputPre.AsSpan(t * g * b, g * b);
             var dHiddenPre = _dHiddenPre.AsSpan(t * g * b, g * b);
+            Elementwise.GruCellBackward(_gates.AsSpan(t * g * b, g * b), _hiddenNew.AsSpan(t * hb, hb), Hidden.AsSpan(t * hb, hb), dOutput.Slice(t * hb, hb), dHidden, dInputPre, dHiddenPre, hb);
 
-            TensorPrimitives.Add(dHidden, dOutput.Slice(t * hb, hb), dHidden);
-            // dz = dh ⊙ (h_{t−1} − n) through σ'
-            TensorPrimitives.Subtract(previous, candidate, scratch);
-            TensorPrimitives.Multiply(scratch, dHidden, scratch);
-            Elementwise.SigmoidBackward(scratch, update, dInputPre.Slice(hb, hb));
-            // dn = dh ⊙ (1 − z) = dh − dh ⊙ z, through tanh'
-            TensorPrimitives.Multiply(dHidden, update, scratch);
-            TensorPrimitives.Subtract(dHidden, scratch, dInputPre.Slice(2 * hb, hb));
-            Elementwise.TanhBackward(dInputPre.Slice(2 * hb, hb), candidate, dInputPre.Slice(2 * hb, hb));
-            // the direct path: dh_{t−1} = dh ⊙ z (+ the recurrent GEMM below)
-            scratch.CopyTo(dHidden);
-            // dr = dn_pre ⊙ (W_hn h + b_hn) through σ'
-            var dCandidate = dInputPre.Slice(2 * hb, hb);
-            TensorPrimitives.Multiply(dCandidate, _hiddenNew.AsSpan(t * hb, hb), scratch);
-            Elementwise.SigmoidBackward(scratch, reset, dInputPre[..hb]);
-            // h-projection gradients: dr, dz shared; the n part is r ⊙ dn_pre
-            dInputPre[..(2 * hb)].CopyTo(dHiddenPre);
-            TensorPrimitives.Multiply(dCandidate, reset, dHiddenPre.Slice(2 * hb, hb));
-
-            Gemm.PackB(dHiddenPre, b, false, g, b, 0, g, _packedStep);
-            Context.Gemm.Multiply(_packedHhT, _packedStep, h, b, g, dHidden, b, accumulate: true);
+            // dh_{t−1} += W_hhᵀ × dHiddenPre and dx_t = W_ihᵀ × dInputPre; a batch of exactly NR is already a packed panel.
+            Context.Gemm.Multiply(_packedHhT, AsPanel(dHiddenPre), h, b, g, dHidden, b, accumulate: true);
             if (!dInput.IsEmpty)
-            {
-                Gemm.PackB(dInputPre, b, false, g, b, 0, g, _packedStep);
-                Context.Gemm.Multiply(_packedIhT, _packedStep, i, b, g, dInput.Slice(t * i * b, i * b), b, accumulate: false);
-            }
+                Context.Gemm.Multiply(_packedIhT, AsPanel(dInputPre), i, b, g, dInput.Slice(t * i * b, i * b), b, accumulate: false);
         }
 
         int length = TimeSteps * g * b;
@@ -127,5 +98,13 @@ internal sealed class GruLayer : RecurrentLayer
         AccumulateBiasGradient(_dInputPre.AsSpan(0, length), g, 0, g, BiasIh, -1, gradients);
         AccumulateWeightGradient(_dHiddenPre.AsSpan(0, length), g, 0, g, PreviousStates, h, WeightHh, gradients, packA: true);
         AccumulateBiasGradient(_dHiddenPre.AsSpan(0, length), g, 0, g, BiasHh, -1, gradients);
+    }
+
+    private ReadOnlySpan<float> AsPanel(ReadOnlySpan<float> block)
+    {
+        int g = GateRows, b = Batch;
+        if (b == Gemm.NR) return block;
+        Gemm.PackB(block, b, false, g, b, 0, g, _packedStep);
+        return _packedStep;
     }
 }

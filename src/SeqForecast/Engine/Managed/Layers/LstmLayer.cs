@@ -26,7 +26,6 @@ internal sealed class LstmLayer : RecurrentLayer
     private AlignedBuffer _dHidden = AlignedBuffer.Empty;         // [H, B] gradient reaching h_t
     private AlignedBuffer _dCell = AlignedBuffer.Empty;           // [H, B] gradient reaching c_t
     private AlignedBuffer _dStacked = AlignedBuffer.Empty;        // [in + H, B]: [dx_t; dh_{t−1}]
-    private AlignedBuffer _scratch = AlignedBuffer.Empty;         // [H, B]
 
     public LstmLayer(ComputeContext context, int layerIndex, int inputSize, int hiddenSize, ParameterLayout layout)
         : base(context, layerIndex, inputSize, hiddenSize, 4, layout)
@@ -46,7 +45,6 @@ internal sealed class LstmLayer : RecurrentLayer
         Buffers.Ensure(ref _dHidden, h * batch);
         Buffers.Ensure(ref _dCell, h * batch);
         Buffers.Ensure(ref _dStacked, k * batch);
-        Buffers.Ensure(ref _scratch, h * batch);
     }
 
     protected override void PackWeights(ReadOnlySpan<float> parameters)
@@ -79,43 +77,22 @@ internal sealed class LstmLayer : RecurrentLayer
         int hb = h * b;
         var dHidden = _dHidden.AsSpan(0, hb);
         var dCell = _dCell.AsSpan(0, hb);
-        var scratch = _scratch.AsSpan(0, hb);
         dHidden.Clear();
         dCell.Clear();
         for (int t = TimeSteps - 1; t >= 0; t--)
         {
-            var gates = _gates.AsSpan(t * g * b, g * b);
-            var inputGate = gates[..hb];
-            var forgetGate = gates.Slice(hb, hb);
-            var cellGate = gates.Slice(2 * hb, hb);
-            var outputGate = gates.Slice(3 * hb, hb);
-            var tanhCell = _tanhCells.AsSpan(t * hb, hb);
-            var previousCell = _cells.AsSpan(t * hb, hb);
             var dGates = _dGates.AsSpan(t * g * b, g * b);
+            Elementwise.LstmCellBackward(_gates.AsSpan(t * g * b, g * b), _tanhCells.AsSpan(t * hb, hb), _cells.AsSpan(t * hb, hb), dOutput.Slice(t * hb, hb), dHidden, dCell, dGates, hb);
 
-            // dh = dOutput_t + dh from step t + 1
-            TensorPrimitives.Add(dHidden, dOutput.Slice(t * hb, hb), dHidden);
-            // do: dh ⊙ tanh(c) through σ'
-            TensorPrimitives.Multiply(dHidden, tanhCell, scratch);
-            Elementwise.SigmoidBackward(scratch, outputGate, dGates.Slice(3 * hb, hb));
-            // dc += dh ⊙ o ⊙ (1 − tanh²(c))
-            TensorPrimitives.Multiply(dHidden, outputGate, scratch);
-            Elementwise.TanhBackward(scratch, tanhCell, scratch);
-            TensorPrimitives.Add(dCell, scratch, dCell);
-            // di = dc ⊙ g through σ'; df = dc ⊙ c_{t−1} through σ'; dg = dc ⊙ i through tanh'
-            TensorPrimitives.Multiply(dCell, cellGate, scratch);
-            Elementwise.SigmoidBackward(scratch, inputGate, dGates[..hb]);
-            TensorPrimitives.Multiply(dCell, previousCell, scratch);
-            Elementwise.SigmoidBackward(scratch, forgetGate, dGates.Slice(hb, hb));
-            TensorPrimitives.Multiply(dCell, inputGate, scratch);
-            Elementwise.TanhBackward(scratch, cellGate, dGates.Slice(2 * hb, hb));
-            // dc_{t−1} = dc ⊙ f
-            TensorPrimitives.Multiply(dCell, forgetGate, dCell);
-
-            // [dx_t; dh_{t−1}] = [W_ih | W_hh]ᵀ × dGates_t
-            Gemm.PackB(dGates, b, false, g, b, 0, g, _packedStep);
+            // [dx_t; dh_{t−1}] = [W_ih | W_hh]ᵀ × dGates_t; a batch of exactly NR is already a packed panel.
+            ReadOnlySpan<float> packed = dGates;
+            if (b != Gemm.NR)
+            {
+                Gemm.PackB(dGates, b, false, g, b, 0, g, _packedStep);
+                packed = _packedStep;
+            }
             var dStacked = _dStacked.AsSpan(0, k * b);
-            Context.Gemm.Multiply(_packedWeightsT, _packedStep, k, b, g, dStacked, b, accumulate: false);
+            Context.Gemm.Multiply(_packedWeightsT, packed, k, b, g, dStacked, b, accumulate: false);
             if (!dInput.IsEmpty) dStacked[..(i * b)].CopyTo(dInput.Slice(t * i * b, i * b));
             dStacked.Slice(i * b, hb).CopyTo(dHidden);
         }

@@ -222,6 +222,19 @@ internal abstract class RecurrentLayer
     protected void AccumulateBiasGradient(ReadOnlySpan<float> dPre, int rowStride, int rowStart, int rows, int biasOffset, int secondBiasOffset, Span<float> gradients)
     {
         int b = Batch;
+        if (Gemm.CanReduceInPlace(b))
+        {
+            unsafe
+            {
+                fixed (float* a = dPre)
+                fixed (float* c = gradients)
+                {
+                    Gemm.AddRowSumsInPlace(a + (long)rowStart * b, (long)rowStride * b, rows, TimeSteps, b, c + biasOffset);
+                    if (secondBiasOffset >= 0) Gemm.AddRowSumsInPlace(a + (long)rowStart * b, (long)rowStride * b, rows, TimeSteps, b, c + secondBiasOffset);
+                }
+            }
+            return;
+        }
         for (int s = 0; s < TimeSteps; s++)
         {
             var block = dPre.Slice((s * rowStride + rowStart) * b, rows * b);
