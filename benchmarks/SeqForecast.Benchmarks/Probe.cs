@@ -139,6 +139,8 @@ internal static class Probe
         }
     }
 
+    public static void TrainLoop(CellType cell) => Train(cell, 64, 30, 64, 2);
+
     public static void PredictLoop(CellType cell, int steps, int seconds)
     {
         using var network = new ManagedNetwork(new NetworkOptions(cell, 1, 64, 2, 1), 1, 1);
@@ -196,6 +198,12 @@ internal static class Probe
         var targets = new float[batch];
         for (int i = 0; i < inputs.Length; i++) inputs[i] = MathF.Sin(i * 0.1f);
         for (int i = 0; i < 20; i++) session.TrainStep(inputs, targets, batch, lookback);
+        if (Environment.GetEnvironmentVariable("PROBE_TRAIN_SECONDS") is { } secs)
+        {
+            var until = Stopwatch.StartNew();
+            while (until.Elapsed.TotalSeconds < double.Parse(secs)) session.TrainStep(inputs, targets, batch, lookback);
+            return;
+        }
         int steps = Math.Max(20, 2_000_000 / (hidden * hidden * lookback * batch / 64));
         var sw = Stopwatch.StartNew();
         for (int i = 0; i < steps; i++) session.TrainStep(inputs, targets, batch, lookback);

@@ -34,6 +34,9 @@ switch (args.FirstOrDefault())
     case "probe-predict-loop":
         Probe.PredictLoop(args[1] == "gru" ? CellType.Gru : CellType.Lstm, int.Parse(args[2]), int.Parse(args[3]));
         return;
+    case "probe-train-loop":
+        Probe.TrainLoop(args[1] == "gru" ? CellType.Gru : CellType.Lstm);
+        return;
     case "probe-gemv":
         Probe.Gemv();
         return;

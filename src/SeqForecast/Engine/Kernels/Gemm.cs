@@ -234,64 +234,6 @@ internal static unsafe class Gemm
     }
 
     /// <summary>
-    /// Whether <see cref="AddRowSumsInPlace"/> is the fast way for rows of <paramref name="length"/> floats: Vector512
-    /// hardware and whole vectors (it is correct for any length).
-    /// </summary>
-    public static bool CanReduceInPlace(int length) => Vector512.IsHardwareAccelerated && length > 0 && length % 16 == 0;
-
-    /// <summary>
-    /// c[i] += Σ_t Σ_q A_t[i, q], where row i of step t's block starts at <c>a + t·aStep + i·length</c>: a bias
-    /// gradient summed over time steps and the batch where the pre-activation gradients lie.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void AddRowSumsInPlace(float* a, long aStep, int m, int steps, int length, float* c)
-    {
-        int vectorEnd = VectorEnd(length);
-        int i = 0;
-        // Four rows at a time: four independent addition chains.
-        for (; i + 4 <= m; i += 4)
-        {
-            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
-            for (int t = 0; t < steps; t++)
-            {
-                float* row = a + t * aStep + (long)i * length;
-                for (int q = 0; q < vectorEnd; q += 16)
-                {
-                    s0 += Vector512.Load(row + q);
-                    s1 += Vector512.Load(row + length + q);
-                    s2 += Vector512.Load(row + 2L * length + q);
-                    s3 += Vector512.Load(row + 3L * length + q);
-                }
-            }
-            c[i] += Vector512.Sum(s0) + TailSum(a + (long)i * length, aStep, steps, vectorEnd, length);
-            c[i + 1] += Vector512.Sum(s1) + TailSum(a + (long)(i + 1) * length, aStep, steps, vectorEnd, length);
-            c[i + 2] += Vector512.Sum(s2) + TailSum(a + (long)(i + 2) * length, aStep, steps, vectorEnd, length);
-            c[i + 3] += Vector512.Sum(s3) + TailSum(a + (long)(i + 3) * length, aStep, steps, vectorEnd, length);
-        }
-        for (; i < m; i++)
-        {
-            Vector512<float> s0 = default;
-            for (int t = 0; t < steps; t++)
-            {
-                float* row = a + t * aStep + (long)i * length;
-                for (int q = 0; q < vectorEnd; q += 16) s0 += Vector512.Load(row + q);
-            }
-            c[i] += Vector512.Sum(s0) + TailSum(a + (long)i * length, aStep, steps, vectorEnd, length);
-        }
-    }
-
-    private static float TailSum(float* row, long aStep, int steps, int from, int length)
-    {
-        float sum = 0;
-        for (int t = 0; t < steps; t++, row += aStep)
-            for (int q = from; q < length; q++) sum += row[q];
-        return sum;
-    }
-
-    /// <summary>Where the 16-wide part of a row of <paramref name="length"/> ends; 0 without Vector512 hardware.</summary>
-    private static int VectorEnd(int length) => Vector512.IsHardwareAccelerated ? length / 16 * 16 : 0;
-
-    /// <summary>
     /// Writes the transpose of the 8×8 block at <paramref name="source"/> (row stride <paramref name="ld"/>) to
     /// <paramref name="destination"/> (row stride <paramref name="ldd"/>): eight loads, 24 shuffles, eight stores.
     /// </summary>

@@ -129,6 +129,39 @@ internal static class Elementwise
         }
     }
 
+    /// <summary>Lanes per row of a row-sum accumulator (<see cref="AccumulateRowSums"/>).</summary>
+    public const int RowSumLanes = 16;
+
+    /// <summary>
+    /// Adds the rows of a [rows, columns] block to a [rows, <see cref="RowSumLanes"/>] accumulator: column c of row r goes
+    /// to lane c mod 16 (whole vectors), so a bias gradient is summed over time steps and the batch one step at a time,
+    /// while the block is in L1, and reduced once by <see cref="AddAccumulatedRowSums"/>.
+    /// </summary>
+    public static void AccumulateRowSums(ReadOnlySpan<float> block, int rows, int columns, Span<float> accumulator)
+    {
+        if (block.Length < rows * columns || accumulator.Length < rows * RowSumLanes)
+            throw new ArgumentException($"block needs {rows}×{columns} floats and accumulator {rows}×{RowSumLanes}");
+        int vectorEnd = Vector512.IsHardwareAccelerated ? columns / 16 * 16 : 0;
+        for (int r = 0; r < rows; r++)
+        {
+            var row = block.Slice(r * columns, columns);
+            var lanes = accumulator.Slice(r * RowSumLanes, RowSumLanes);
+            if (vectorEnd > 0)
+            {
+                var sum = Vector512.Create<float>(lanes);
+                for (int c = 0; c < vectorEnd; c += 16) sum += Vector512.Create<float>(row[c..]);
+                sum.CopyTo(lanes);
+            }
+            for (int c = vectorEnd; c < columns; c++) lanes[c % RowSumLanes] += row[c];
+        }
+    }
+
+    /// <summary>destination[r] += Σ lanes of accumulator row r (see <see cref="AccumulateRowSums"/>).</summary>
+    public static void AddAccumulatedRowSums(ReadOnlySpan<float> accumulator, int rows, Span<float> destination)
+    {
+        for (int r = 0; r < rows; r++) destination[r] += TensorPrimitives.Sum(accumulator.Slice(r * RowSumLanes, RowSumLanes));
+    }
+
     /// <summary>Adds each row's sum to <paramref name="destination"/>: <c>destination[r] += Σ_c matrix[r·columns + c]</c>.</summary>
     public static void AddRowSums(ReadOnlySpan<float> matrix, int rows, int columns, Span<float> destination)
     {

@@ -228,38 +228,4 @@ public class GemmTests
         Assert.That(ex!.ParamName, Is.EqualTo("columns"));
         Assert.Throws<ArgumentException>(() => runner.MultiplyPanels(a, b, 8, 4, 2, 4, new float[40], 4, 32, false));
     }
-
-    [TestCase(256, 64, 30, 32)]
-    [TestCase(11, 0, 2, 37)]
-    [TestCase(7, 5, 3, 16)]
-    [TestCase(9, 1, 2, 48)]
-    [TestCase(1, 6, 1, 16)]
-    [TestCase(6, 9, 2, 21)]
-    [TestCase(5, 4, 3, 3)]
-    public unsafe void AddRowSumsInPlace_AddsTheSumOverStepsOfEachRow(int m, int n, int steps, int length)
-    {
-        // A_t rows are [m, length] blocks spaced aStep apart (with a gap).
-        long aStep = m * length + 16 + n;
-        var a = Random((int)(steps * aStep), 30);
-        var rowSums = Random(m, 33);
-        var expectedSums = new double[m];
-        for (int i = 0; i < m; i++)
-        {
-            expectedSums[i] = rowSums[i];
-            for (int t = 0; t < steps; t++)
-                for (int q = 0; q < length; q++) expectedSums[i] += a[t * aStep + i * length + q];
-        }
-        fixed (float* ap = a)
-        fixed (float* rp = rowSums)
-            Gemm.AddRowSumsInPlace(ap, aStep, m, steps, length, rp);
-        for (int i = 0; i < m; i++) Assert.That(rowSums[i], Is.EqualTo(expectedSums[i]).Within(1e-5 * steps * length), $"row sum {i}");
-    }
-
-    [Test]
-    public void CanReduceInPlace_NeedsWholeVectors()
-    {
-        Assert.That(Gemm.CanReduceInPlace(0), Is.False);
-        Assert.That(Gemm.CanReduceInPlace(17), Is.False);
-        Assert.That(Gemm.CanReduceInPlace(32), Is.EqualTo(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated));
-    }
 }

@@ -74,6 +74,27 @@ public class ElementwiseTests
         }
     }
 
+    [TestCase(256, 32, 30)]
+    [TestCase(5, 21, 3)]
+    [TestCase(3, 7, 2)]
+    public void RowSums_AccumulatedOverStepsEqualTheTotal(int rows, int columns, int steps)
+    {
+        var accumulator = new float[rows * Elementwise.RowSumLanes];
+        var expected = new double[rows];
+        for (int t = 0; t < steps; t++)
+        {
+            var block = Random(rows * columns, 1100 + (ulong)t, -1, 1);
+            Elementwise.AccumulateRowSums(block, rows, columns, accumulator);
+            for (int r = 0; r < rows; r++)
+                for (int c = 0; c < columns; c++) expected[r] += block[r * columns + c];
+        }
+        var destination = Enumerable.Repeat(0.25f, rows).ToArray();
+        Elementwise.AddAccumulatedRowSums(accumulator, rows, destination);
+        // Float sums of steps·columns values in [−1, 1]: allow 1e-6 per term.
+        for (int r = 0; r < rows; r++) Assert.That(destination[r], Is.EqualTo(0.25 + expected[r]).Within(1e-6 * steps * columns), $"row {r}");
+        Assert.Throws<ArgumentException>(() => Elementwise.AccumulateRowSums(new float[rows * columns - 1], rows, columns, accumulator));
+    }
+
     [Test]
     public void Backward_RejectsShortSpans()
     {

@@ -24,8 +24,8 @@ internal sealed class GruLayer : RecurrentLayer
     private AlignedBuffer _gates = AlignedBuffer.Empty;           // [T, 3H, B] activated r, z, n
     private AlignedBuffer _hiddenNew = AlignedBuffer.Empty;       // [T, H, B] W_hn h_{t−1} + b_hn
     private AlignedBuffer _hiddenProjection = AlignedBuffer.Empty;// [3H, B] scratch
-    private AlignedBuffer _dInputPre = AlignedBuffer.Empty;       // [T, 3H, B] gradients of the x-projection: dr, dz, dn pre-activations
-    private AlignedBuffer _dHiddenPre = AlignedBuffer.Empty;      // [T, 3H, B] gradients of the h-projection: dr, dz, r ⊙ dn
+    private AlignedBuffer _dInputPre = AlignedBuffer.Empty;       // [3H, B] one step's x-projection gradients: dr, dz, dn pre-activations
+    private AlignedBuffer _dHiddenPre = AlignedBuffer.Empty;      // [3H, B] one step's h-projection gradients: dr, dz, r ⊙ dn
     private AlignedBuffer _dHidden = AlignedBuffer.Empty;         // [H, B]
 
     public GruLayer(ComputeContext context, int layerIndex, int inputSize, int hiddenSize, ParameterLayout layout)
@@ -44,8 +44,8 @@ internal sealed class GruLayer : RecurrentLayer
         Buffers.Ensure(ref _gates, (long)timeSteps * g * batch);
         Buffers.Ensure(ref _hiddenNew, (long)timeSteps * h * batch);
         Buffers.Ensure(ref _hiddenProjection, g * batch);
-        Buffers.Ensure(ref _dInputPre, (long)timeSteps * g * batch);
-        Buffers.Ensure(ref _dHiddenPre, (long)timeSteps * g * batch);
+        Buffers.Ensure(ref _dInputPre, g * batch);
+        Buffers.Ensure(ref _dHiddenPre, g * batch);
         Buffers.Ensure(ref _dHidden, h * batch);
     }
 
@@ -81,11 +81,14 @@ internal sealed class GruLayer : RecurrentLayer
         int hb = h * b;
         var dHidden = _dHidden.AsSpan(0, hb);
         dHidden.Clear();
+        ClearBiasSums();
         for (int t = TimeSteps - 1; t >= 0; t--)
         {
-            var dInputPre = _dInputPre.AsSpan(t * g * b, g * b);
-            var dHiddenPre = _dHiddenPre.AsSpan(t * g * b, g * b);
+            var dInputPre = _dInputPre.AsSpan(0, g * b);
+            var dHiddenPre = _dHiddenPre.AsSpan(0, g * b);
             Elementwise.GruCellBackward(_gates.AsSpan(t * g * b, g * b), _hiddenNew.AsSpan(t * hb, hb), Hidden.AsSpan(t * hb, hb), dOutput.Slice(t * hb, hb), dHidden, dInputPre, dHiddenPre, hb);
+            CollectGradientStep(0, dInputPre, t);
+            CollectGradientStep(1, dHiddenPre, t);
 
             // dh_{t−1} += W_hhᵀ × dHiddenPre and dx_t = W_ihᵀ × dInputPre; a batch of exactly NR is already a packed panel.
             Context.Gemm.Multiply(_packedHhT, AsPanel(dHiddenPre), h, b, g, dHidden, b, accumulate: true);
@@ -93,11 +96,10 @@ internal sealed class GruLayer : RecurrentLayer
                 Context.Gemm.Multiply(_packedIhT, AsPanel(dInputPre), i, b, g, dInput.Slice(t * i * b, i * b), b, accumulate: false);
         }
 
-        int length = TimeSteps * g * b;
-        AccumulateWeightGradient(_dInputPre.AsSpan(0, length), g, 0, g, input, i, WeightIh, gradients, packA: true);
-        AccumulateBiasGradient(_dInputPre.AsSpan(0, length), g, 0, g, BiasIh, -1, gradients);
-        AccumulateWeightGradient(_dHiddenPre.AsSpan(0, length), g, 0, g, PreviousStates, h, WeightHh, gradients, packA: true);
-        AccumulateBiasGradient(_dHiddenPre.AsSpan(0, length), g, 0, g, BiasHh, -1, gradients);
+        AccumulateWeightGradient(0, input, i, WeightIh, gradients);
+        AddBiasGradient(0, BiasIh, -1, gradients);
+        AccumulateWeightGradient(1, PreviousStates, h, WeightHh, gradients);
+        AddBiasGradient(1, BiasHh, -1, gradients);
     }
 
     private ReadOnlySpan<float> AsPanel(ReadOnlySpan<float> block)

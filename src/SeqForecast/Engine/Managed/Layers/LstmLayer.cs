@@ -22,7 +22,7 @@ internal sealed class LstmLayer : RecurrentLayer
     private AlignedBuffer _gates = AlignedBuffer.Empty;           // [T, 4H, B] activated gates i, f, g, o
     private AlignedBuffer _cells = AlignedBuffer.Empty;           // [T + 1, H, B] cell states, zero initial state at step 0
     private AlignedBuffer _tanhCells = AlignedBuffer.Empty;       // [T, H, B] tanh(c_t)
-    private AlignedBuffer _dGates = AlignedBuffer.Empty;          // [T, 4H, B] pre-activation gradients
+    private AlignedBuffer _dGates = AlignedBuffer.Empty;          // [4H, B] pre-activation gradients of one step
     private AlignedBuffer _dHidden = AlignedBuffer.Empty;         // [H, B] gradient reaching h_t
     private AlignedBuffer _dCell = AlignedBuffer.Empty;           // [H, B] gradient reaching c_t
     private AlignedBuffer _dStacked = AlignedBuffer.Empty;        // [in + H, B]: [dx_t; dh_{t−1}]
@@ -41,7 +41,7 @@ internal sealed class LstmLayer : RecurrentLayer
         Buffers.Ensure(ref _gates, (long)timeSteps * g * batch);
         Buffers.Ensure(ref _cells, (long)(timeSteps + 1) * h * batch);
         Buffers.Ensure(ref _tanhCells, (long)timeSteps * h * batch);
-        Buffers.Ensure(ref _dGates, (long)timeSteps * g * batch);
+        Buffers.Ensure(ref _dGates, g * batch);
         Buffers.Ensure(ref _dHidden, h * batch);
         Buffers.Ensure(ref _dCell, h * batch);
         Buffers.Ensure(ref _dStacked, k * batch);
@@ -79,10 +79,12 @@ internal sealed class LstmLayer : RecurrentLayer
         var dCell = _dCell.AsSpan(0, hb);
         dHidden.Clear();
         dCell.Clear();
+        ClearBiasSums();
         for (int t = TimeSteps - 1; t >= 0; t--)
         {
-            var dGates = _dGates.AsSpan(t * g * b, g * b);
+            var dGates = _dGates.AsSpan(0, g * b);
             Elementwise.LstmCellBackward(_gates.AsSpan(t * g * b, g * b), _tanhCells.AsSpan(t * hb, hb), _cells.AsSpan(t * hb, hb), dOutput.Slice(t * hb, hb), dHidden, dCell, dGates, hb);
+            CollectGradientStep(0, dGates, t);
 
             // [dx_t; dh_{t−1}] = [W_ih | W_hh]ᵀ × dGates_t; a batch of exactly NR is already a packed panel.
             ReadOnlySpan<float> packed = dGates;
@@ -97,9 +99,8 @@ internal sealed class LstmLayer : RecurrentLayer
             dStacked.Slice(i * b, hb).CopyTo(dHidden);
         }
 
-        var dPre = _dGates.AsSpan(0, TimeSteps * g * b);
-        AccumulateWeightGradient(dPre, g, 0, g, input, i, WeightIh, gradients, packA: true);
-        AccumulateWeightGradient(dPre, g, 0, g, PreviousStates, h, WeightHh, gradients, packA: false);
-        AccumulateBiasGradient(dPre, g, 0, g, BiasIh, BiasHh, gradients);
+        AccumulateWeightGradient(0, input, i, WeightIh, gradients);
+        AccumulateWeightGradient(0, PreviousStates, h, WeightHh, gradients);
+        AddBiasGradient(0, BiasIh, BiasHh, gradients);
     }
 }

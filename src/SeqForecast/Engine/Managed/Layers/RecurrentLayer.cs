@@ -15,7 +15,8 @@ internal abstract class RecurrentLayer
 {
     protected readonly ComputeContext Context;
     protected AlignedBuffer Hidden = AlignedBuffer.Empty;          // [T + 1, H, B]
-    private AlignedBuffer _packedGradA = AlignedBuffer.Empty;       // packed [G·H, T·B] pre-activation gradients
+    private readonly AlignedBuffer[] _packedGradA = [AlignedBuffer.Empty, AlignedBuffer.Empty]; // packed [G·H, T·B] pre-activation gradients, two slots
+    private readonly AlignedBuffer[] _biasSums = [AlignedBuffer.Empty, AlignedBuffer.Empty];    // [G·H, 16] bias-gradient lanes, two slots
     private AlignedBuffer _packedGradB = AlignedBuffer.Empty;       // packed [T·B, in or H] inputs or previous states
     private AlignedBuffer _packedIh = AlignedBuffer.Empty;          // packed A [G·H, in]
     private AlignedBuffer _packedHh = AlignedBuffer.Empty;          // packed A [G·H, H]
@@ -124,20 +125,21 @@ internal abstract class RecurrentLayer
             return;
         }
 
-        Buffers.Ensure(ref _columnInputs, t * i);
         Buffers.Ensure(ref _packedColumn, Gemm.PackedASize(t, i));
-        if (b > 1) Buffers.Ensure(ref _columnProjection, t * g);
+        if (b == 1)
+        {
+            // A single column is already [T, in], row-major.
+            Gemm.PackA(input, i, false, t, i, 0, 0, i, _packedColumn);
+            Context.Gemm.Multiply(_packedColumn, _vectorIhT, t, g, i, gates, g, accumulate: true);
+            return;
+        }
+        Buffers.Ensure(ref _columnInputs, t * i);
+        Buffers.Ensure(ref _columnProjection, t * g);
+        var columnInputs = _columnInputs.AsSpan(0, t * i);
         for (int j = 0; j < b; j++)
         {
-            for (int s = 0; s < t; s++)
-                for (int f = 0; f < i; f++)
-                    _columnInputs[s * i + f] = input[(s * i + f) * b + j];
-            Gemm.PackA(_columnInputs, i, false, t, i, 0, 0, i, _packedColumn);
-            if (b == 1)
-            {
-                Context.Gemm.Multiply(_packedColumn, _vectorIhT, t, g, i, gates, g, accumulate: true);
-                continue;
-            }
+            for (int q = 0; q < columnInputs.Length; q++) columnInputs[q] = input[q * b + j];
+            Gemm.PackA(columnInputs, i, false, t, i, 0, 0, i, _packedColumn);
             Context.Gemm.Multiply(_packedColumn, _vectorIhT, t, g, i, _columnProjection, g, accumulate: false);
             for (int s = 0; s < t; s++)
                 for (int r = 0; r < g; r++)
@@ -157,8 +159,9 @@ internal abstract class RecurrentLayer
                 var column = previous;
                 if (b > 1)
                 {
-                    for (int r = 0; r < h; r++) _columnInputs[r] = previous[r * b + j];
-                    column = _columnInputs;
+                    var gathered = _columnInputs.AsSpan(0, h);
+                    for (int r = 0; r < h; r++) gathered[r] = previous[r * b + j];
+                    column = gathered;
                 }
                 Context.Gemm.MultiplyVector(_vectorHh, column, g, h, target[j..], b, accumulate: true);
             }
@@ -188,63 +191,63 @@ internal abstract class RecurrentLayer
     protected abstract void ForwardSteps(ReadOnlySpan<float> input, ReadOnlySpan<float> parameters);
 
     /// <summary>
-    /// dW[rows, columns] += Σ_t dPre_t[rows, B] × source_tᵀ[B, columns], as one GEMM with K = T·B: the time steps are
+    /// Packs step t's pre-activation gradients [G·H, B] as columns t·B.. of the weight gradient's A operand in
+    /// <paramref name="slot"/> (0 or 1).
+    /// </summary>
+    private void PackGradientStep(int slot, ReadOnlySpan<float> dPreStep, int t)
+    {
+        int b = Batch, rows = GateRows, k = TimeSteps * b;
+        Buffers.Ensure(ref _packedGradA[slot], Gemm.PackedASize(rows, k));
+        Gemm.PackA(dPreStep[..(rows * b)], b, false, rows, b, 0, t * b, k, _packedGradA[slot]);
+    }
+
+    /// <summary>
+    /// dW[G·H, columns] += Σ_t dPre_t[G·H, B] × source_tᵀ[B, columns], as one GEMM with K = T·B over the gradients
+    /// packed into <paramref name="slot"/> by <see cref="CollectGradientStep"/>; the time steps of the source are
     /// concatenated along K while packing.
     /// </summary>
-    /// <param name="dPre">Pre-activation gradients <c>[T, rowStride, B]</c>; rows [rowStart, rowStart + rows) are used.</param>
-    /// <param name="rowStride">Rows per step in <paramref name="dPre"/>.</param>
-    /// <param name="rowStart">First row used.</param>
-    /// <param name="rows">Rows of the weight.</param>
+    /// <param name="slot">The packed pre-activation gradients to use.</param>
     /// <param name="source">Layer inputs or previous states, <c>[T, columns, B]</c>.</param>
     /// <param name="columns">Columns of the weight.</param>
     /// <param name="weightOffset">Offset of the weight in <paramref name="gradients"/>.</param>
     /// <param name="gradients">The whole gradient buffer; the weight's slice is accumulated.</param>
-    /// <param name="packA">Pack <paramref name="dPre"/> again; false reuses the previous call's packing of the same rows.</param>
-    protected void AccumulateWeightGradient(ReadOnlySpan<float> dPre, int rowStride, int rowStart, int rows, ReadOnlySpan<float> source, int columns, int weightOffset, Span<float> gradients, bool packA)
+    protected void AccumulateWeightGradient(int slot, ReadOnlySpan<float> source, int columns, int weightOffset, Span<float> gradients)
     {
-        int t = TimeSteps, b = Batch, k = t * b;
-        if (packA)
-        {
-            Buffers.Ensure(ref _packedGradA, Gemm.PackedASize(rows, k));
-            for (int s = 0; s < t; s++)
-                Gemm.PackA(dPre.Slice((s * rowStride + rowStart) * b, rows * b), b, false, rows, b, 0, s * b, k, _packedGradA);
-        }
+        int t = TimeSteps, b = Batch, k = t * b, rows = GateRows;
         Buffers.Ensure(ref _packedGradB, Gemm.PackedBSize(k, columns));
         for (int s = 0; s < t; s++)
             Gemm.PackB(source.Slice(s * columns * b, columns * b), b, true, b, columns, s * b, k, _packedGradB);
-        Context.Gemm.Multiply(_packedGradA, _packedGradB, rows, columns, k, gradients.Slice(weightOffset, rows * columns), columns, accumulate: true);
+        Context.Gemm.Multiply(_packedGradA[slot], _packedGradB, rows, columns, k, gradients.Slice(weightOffset, rows * columns), columns, accumulate: true);
+    }
+
+    /// <summary>Clears the bias-gradient accumulators (both slots) before a backward pass.</summary>
+    protected void ClearBiasSums()
+    {
+        for (int slot = 0; slot < 2; slot++)
+        {
+            Buffers.Ensure(ref _biasSums[slot], GateRows * Elementwise.RowSumLanes);
+            _biasSums[slot].AsSpan().Clear();
+        }
     }
 
     /// <summary>
-    /// dBias[r] += Σ_t Σ_b dPre_t[rowStart + r, b] for the bias at <paramref name="biasOffset"/> and, when
-    /// <paramref name="secondBiasOffset"/> is not negative, the same sum for a second bias that receives the same gradient.
+    /// Takes in step t's pre-activation gradients [G·H, B], while they are in L1: packs them for the weight gradient
+    /// and adds them to the bias sums, both in <paramref name="slot"/>.
     /// </summary>
-    protected void AccumulateBiasGradient(ReadOnlySpan<float> dPre, int rowStride, int rowStart, int rows, int biasOffset, int secondBiasOffset, Span<float> gradients)
+    protected void CollectGradientStep(int slot, ReadOnlySpan<float> dPreStep, int t)
     {
-        int b = Batch;
-        if (Gemm.CanReduceInPlace(b))
-        {
-            unsafe
-            {
-                fixed (float* a = dPre)
-                fixed (float* c = gradients)
-                {
-                    Gemm.AddRowSumsInPlace(a + (long)rowStart * b, (long)rowStride * b, rows, TimeSteps, b, c + biasOffset);
-                    if (secondBiasOffset >= 0) Gemm.AddRowSumsInPlace(a + (long)rowStart * b, (long)rowStride * b, rows, TimeSteps, b, c + secondBiasOffset);
-                }
-            }
-            return;
-        }
-        for (int s = 0; s < TimeSteps; s++)
-        {
-            var block = dPre.Slice((s * rowStride + rowStart) * b, rows * b);
-            for (int r = 0; r < rows; r++)
-            {
-                float sum = System.Numerics.Tensors.TensorPrimitives.Sum(block.Slice(r * b, b));
-                gradients[biasOffset + r] += sum;
-                if (secondBiasOffset >= 0) gradients[secondBiasOffset + r] += sum;
-            }
-        }
+        PackGradientStep(slot, dPreStep, t);
+        Elementwise.AccumulateRowSums(dPreStep, GateRows, Batch, _biasSums[slot]);
+    }
+
+    /// <summary>
+    /// dBias += the bias sums of <paramref name="slot"/>, for the bias at <paramref name="biasOffset"/> and, unless
+    /// <paramref name="secondBiasOffset"/> is negative, a second bias that receives the same gradient.
+    /// </summary>
+    protected void AddBiasGradient(int slot, int biasOffset, int secondBiasOffset, Span<float> gradients)
+    {
+        Elementwise.AddAccumulatedRowSums(_biasSums[slot], GateRows, gradients.Slice(biasOffset, GateRows));
+        if (secondBiasOffset >= 0) Elementwise.AddAccumulatedRowSums(_biasSums[slot], GateRows, gradients.Slice(secondBiasOffset, GateRows));
     }
 
     /// <summary>The previous hidden states, <c>[T, H, B]</c> (steps 0..T−1 of <see cref="Hidden"/>).</summary>
