@@ -56,6 +56,15 @@ internal static unsafe class Gemm
                         Vector256.Create(s0[kk], s0[ld + kk], s0[2 * ld + kk], s0[3 * ld + kk], s0[4 * ld + kk], s0[5 * ld + kk], s0[6 * ld + kk], s0[7 * ld + kk]).Store(block + kk * 8);
                 }
             }
+            if (transpose && MR == 8 && rowOffset % 8 == 0 && Vector256.IsHardwareAccelerated)
+            {
+                // Element (r, kk) is source[kk·ld + r]: eight consecutive rows are eight consecutive floats.
+                for (; r0 + 8 <= m; r0 += 8)
+                {
+                    float* block = dst + (long)((rowOffset + r0) / 8) * 8 * kTotal + (long)kOffset * 8;
+                    for (int kk = 0; kk < kLength; kk++) Vector256.Load(src + (long)kk * ld + r0).Store(block + kk * 8);
+                }
+            }
             for (int r = r0; r < m; r++)
             {
                 int row = rowOffset + r;
