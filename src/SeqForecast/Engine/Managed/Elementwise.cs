@@ -171,12 +171,22 @@ internal static class Elementwise
     /// <summary>Fills each row r of a [rows, columns] block with <c>a[r] + b[r]</c> (two biases broadcast over the batch).</summary>
     public static void BroadcastRows(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int rows, int columns, Span<float> destination)
     {
+        if (columns == 1)
+        {
+            TensorPrimitives.Add(a[..rows], b[..rows], destination[..rows]);
+            return;
+        }
         for (int r = 0; r < rows; r++) destination.Slice(r * columns, columns).Fill(a[r] + b[r]);
     }
 
     /// <summary>Fills each row r of a [rows, columns] block with <c>bias[r]</c> (a bias broadcast over the batch).</summary>
     public static void BroadcastRows(ReadOnlySpan<float> bias, int rows, int columns, Span<float> destination)
     {
+        if (columns == 1)
+        {
+            bias[..rows].CopyTo(destination);
+            return;
+        }
         for (int r = 0; r < rows; r++) destination.Slice(r * columns, columns).Fill(bias[r]);
     }
 

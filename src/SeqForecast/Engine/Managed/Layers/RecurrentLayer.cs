@@ -3,8 +3,10 @@ using SeqForecast.Engine.Kernels;
 namespace SeqForecast.Engine.Managed.Layers;
 
 /// <summary>
-/// What LSTM and GRU layers share: parameter offsets, the feature-major activation layout, weight packing, and the
-/// weight-gradient GEMMs batched over all time steps.
+/// What LSTM and GRU layers share: parameter offsets, the feature-major activation layout, weight packing, the input
+/// projection of all time steps as one GEMM, the per-step recurrent projection (tiles, or matrix-vector products for
+/// batches of up to <see cref="Gemm.NarrowColumns"/>), and the weight and bias gradients collected step by step and
+/// multiplied out as one GEMM over all time steps.
 /// </summary>
 /// <remarks>
 /// Layout: every per-step activation is feature-major, <c>[features, batch]</c>, so each gate block is one contiguous
@@ -24,7 +26,7 @@ internal abstract class RecurrentLayer
     private AlignedBuffer _packedState = AlignedBuffer.Empty;       // packed B [H, B]: h_{t−1} (batches narrower than NR)
     private AlignedBuffer _vectorIhT = AlignedBuffer.Empty;         // W_ihᵀ packed as B [in, G·H], for the narrow input projection
     private AlignedBuffer _vectorHh = AlignedBuffer.Empty;          // W_hh packed for Gemm.MultiplyVector, for the narrow recurrence
-    private AlignedBuffer _columnInputs = AlignedBuffer.Empty;      // [T, in]: one column of the input sequence
+    private AlignedBuffer _columnInputs = AlignedBuffer.Empty;      // [T, in] or [H]: one column of the inputs or of h_{t−1}
     private AlignedBuffer _packedColumn = AlignedBuffer.Empty;      // packed A [T, in]
     private AlignedBuffer _columnProjection = AlignedBuffer.Empty;  // [T, G·H]
     private bool _vectorStale = true;
