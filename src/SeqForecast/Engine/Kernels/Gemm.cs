@@ -164,9 +164,9 @@ internal static unsafe class Gemm
                 float* a = packedA + (long)blk * MR * k;
                 int rows = Math.Min(MR, m - blk * MR);
                 float* cTile = c + (long)blk * MR * ldc + p * NR;
-                if (Vector512.IsHardwareAccelerated) Kernel8x32(k, a, b, cTile, ldc, rows, cols, accumulate, tile);
-                else if (Vector256.IsHardwareAccelerated) Kernel6x16(k, a, b, cTile, ldc, rows, cols, accumulate, tile);
-                else KernelScalar(k, a, b, cTile, ldc, rows, cols, accumulate, tile);
+                if (Vector512.IsHardwareAccelerated) Kernel8x32(k, a, b, cTile, ldc, rows, cols, accumulate, null, tile);
+                else if (Vector256.IsHardwareAccelerated) Kernel6x16(k, a, b, cTile, ldc, rows, cols, accumulate, null, tile);
+                else KernelScalar(k, a, b, cTile, ldc, rows, cols, accumulate, null, tile);
             }
         }
     }
@@ -221,9 +221,10 @@ internal static unsafe class Gemm
     /// Computes C_p[M, columns] (=|+=) packedA × panel p of packedB for p &lt; <paramref name="panels"/>, writing C_p at
     /// <c>c + p·panelStride</c> with row stride <paramref name="ldc"/>. Each panel is one time step's [K, columns] block
     /// (zero-padded to NR columns), so a sequence's input projection is one call whose outputs land in
-    /// <c>[T, M, columns]</c> order.
+    /// <c>[T, M, columns]</c> order. With <paramref name="rowBias"/> (and accumulate false) each output is its product
+    /// plus <c>rowBias[row]</c>, so a bias needs no separate fill of C.
     /// </summary>
-    public static void MultiplyPanels(float* packedA, float* packedB, int m, int k, int panels, int columns, float* c, int ldc, long panelStride, bool accumulate)
+    public static void MultiplyPanels(float* packedA, float* packedB, int m, int k, int panels, int columns, float* c, int ldc, long panelStride, bool accumulate, float* rowBias)
     {
         var tile = stackalloc float[MR * NR];
         int rowBlocks = (m + MR - 1) / MR;
@@ -235,9 +236,10 @@ internal static unsafe class Gemm
                 float* a = packedA + (long)blk * MR * k;
                 int rows = Math.Min(MR, m - blk * MR);
                 float* cTile = c + p * panelStride + (long)blk * MR * ldc;
-                if (Vector512.IsHardwareAccelerated) Kernel8x32(k, a, b, cTile, ldc, rows, columns, accumulate, tile);
-                else if (Vector256.IsHardwareAccelerated) Kernel6x16(k, a, b, cTile, ldc, rows, columns, accumulate, tile);
-                else KernelScalar(k, a, b, cTile, ldc, rows, columns, accumulate, tile);
+                float* bias = rowBias == null ? null : rowBias + blk * MR;
+                if (Vector512.IsHardwareAccelerated) Kernel8x32(k, a, b, cTile, ldc, rows, columns, accumulate, bias, tile);
+                else if (Vector256.IsHardwareAccelerated) Kernel6x16(k, a, b, cTile, ldc, rows, columns, accumulate, bias, tile);
+                else KernelScalar(k, a, b, cTile, ldc, rows, columns, accumulate, bias, tile);
             }
         }
     }
@@ -429,7 +431,7 @@ internal static unsafe class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x32(int k, float* a, float* b, float* c, int ldc, int rows, int cols, bool accumulate, float* tile)
+    private static void Kernel8x32(int k, float* a, float* b, float* c, int ldc, int rows, int cols, bool accumulate, float* rowBias, float* tile)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
@@ -450,11 +452,11 @@ internal static unsafe class Gemm
         c20.Store(tile + 64); c21.Store(tile + 80); c30.Store(tile + 96); c31.Store(tile + 112);
         c40.Store(tile + 128); c41.Store(tile + 144); c50.Store(tile + 160); c51.Store(tile + 176);
         c60.Store(tile + 192); c61.Store(tile + 208); c70.Store(tile + 224); c71.Store(tile + 240);
-        StoreTile(tile, 32, c, ldc, rows, cols, accumulate);
+        StoreTile(tile, 32, c, ldc, rows, cols, accumulate, rowBias);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x16(int k, float* a, float* b, float* c, int ldc, int rows, int cols, bool accumulate, float* tile)
+    private static void Kernel6x16(int k, float* a, float* b, float* c, int ldc, int rows, int cols, bool accumulate, float* rowBias, float* tile)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -472,27 +474,37 @@ internal static unsafe class Gemm
         c00.Store(tile); c01.Store(tile + 8); c10.Store(tile + 16); c11.Store(tile + 24);
         c20.Store(tile + 32); c21.Store(tile + 40); c30.Store(tile + 48); c31.Store(tile + 56);
         c40.Store(tile + 64); c41.Store(tile + 72); c50.Store(tile + 80); c51.Store(tile + 88);
-        StoreTile(tile, 16, c, ldc, rows, cols, accumulate);
+        StoreTile(tile, 16, c, ldc, rows, cols, accumulate, rowBias);
     }
 
-    private static void KernelScalar(int k, float* a, float* b, float* c, int ldc, int rows, int cols, bool accumulate, float* tile)
+    private static void KernelScalar(int k, float* a, float* b, float* c, int ldc, int rows, int cols, bool accumulate, float* rowBias, float* tile)
     {
         for (int i = 0; i < 32; i++) tile[i] = 0;
         for (int kk = 0; kk < k; kk++, a += 4, b += 8)
             for (int r = 0; r < 4; r++)
                 for (int j = 0; j < 8; j++)
                     tile[r * 8 + j] = MathF.FusedMultiplyAdd(a[r], b[j], tile[r * 8 + j]);
-        StoreTile(tile, 8, c, ldc, rows, cols, accumulate);
+        StoreTile(tile, 8, c, ldc, rows, cols, accumulate, rowBias);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreTile(float* tile, int tileWidth, float* c, int ldc, int rows, int cols, bool accumulate)
+    private static void StoreTile(float* tile, int tileWidth, float* c, int ldc, int rows, int cols, bool accumulate, float* rowBias)
     {
         for (int r = 0; r < rows; r++)
         {
             float* src = tile + r * tileWidth;
             float* dst = c + (long)r * ldc;
             int j = 0;
+            if (rowBias != null)
+            {
+                // product + bias, the same sum a bias-filled C with accumulate gives.
+                float bias = rowBias[r];
+                if (Vector512.IsHardwareAccelerated)
+                    for (; j + 16 <= cols; j += 16) (Vector512.Load(src + j) + Vector512.Create(bias)).Store(dst + j);
+                for (; j + 8 <= cols; j += 8) (Vector256.Load(src + j) + Vector256.Create(bias)).Store(dst + j);
+                for (; j < cols; j++) dst[j] = src[j] + bias;
+                continue;
+            }
             if (Vector512.IsHardwareAccelerated)
                 for (; j + 16 <= cols; j += 16)
                 {
@@ -543,8 +555,9 @@ internal sealed unsafe class GemmRunner : IParallelWork
     /// with C_p at <c>c[p·panelStride]</c> (see <see cref="Gemm.MultiplyPanels"/>). Single-threaded: one micro-batch's
     /// share of the work.
     /// </summary>
-    public void MultiplyPanels(ReadOnlySpan<float> packedA, ReadOnlySpan<float> packedB, int m, int k, int panels, int columns, Span<float> c, int ldc, int panelStride, bool accumulate)
+    public void MultiplyPanels(ReadOnlySpan<float> packedA, ReadOnlySpan<float> packedB, int m, int k, int panels, int columns, Span<float> c, int ldc, int panelStride, bool accumulate, ReadOnlySpan<float> rowBias = default)
     {
+        if (!rowBias.IsEmpty && (accumulate || rowBias.Length < m)) throw new ArgumentException($"rowBias needs {m} floats and accumulate false", nameof(rowBias));
         if (columns < 1 || columns > Gemm.NR) throw new ArgumentOutOfRangeException(nameof(columns), columns, $"columns must be in [1, {Gemm.NR}]");
         if (packedA.Length < Gemm.PackedASize(m, k)) throw new ArgumentException("packed A is too small", nameof(packedA));
         if (packedB.Length < (long)panels * Gemm.NR * k) throw new ArgumentException("packed B is too small", nameof(packedB));
@@ -552,7 +565,8 @@ internal sealed unsafe class GemmRunner : IParallelWork
         fixed (float* a = packedA)
         fixed (float* b = packedB)
         fixed (float* cp = c)
-            Gemm.MultiplyPanels(a, b, m, k, panels, columns, cp, ldc, panelStride, accumulate);
+        fixed (float* bias = rowBias)
+            Gemm.MultiplyPanels(a, b, m, k, panels, columns, cp, ldc, panelStride, accumulate, rowBias.IsEmpty ? null : bias);
     }
 
     /// <summary>C[M,N] (=|+=) packedA[M,K] × packedB[K,N]. The spans must stay alive for the call (they are pinned).</summary>

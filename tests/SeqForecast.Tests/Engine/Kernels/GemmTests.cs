@@ -208,12 +208,28 @@ public class GemmTests
         Array.Fill(c, 1f);
         using var pool = new WorkerPool(1);
         new GemmRunner(pool).MultiplyPanels(packedA, packedB, m, k, panels, columns, c, columns, stride, accumulate: true);
+        // With a row bias instead of accumulating: product + bias[row], the same bits as a bias-filled C.
+        var rowBias = Random(m, 15);
+        var biased = new float[panels * stride];
+        Array.Fill(biased, 7f);
+        new GemmRunner(pool).MultiplyPanels(packedA, packedB, m, k, panels, columns, biased, columns, stride, accumulate: false, rowBias: rowBias);
+        var filled = new float[panels * stride];
+        for (int t = 0; t < panels; t++)
+            for (int i = 0; i < m * columns; i++) filled[t * stride + i] = rowBias[i / columns];
+        new GemmRunner(pool).MultiplyPanels(packedA, packedB, m, k, panels, columns, filled, columns, stride, accumulate: true);
         for (int t = 0; t < panels; t++)
         {
             var expected = Reference(a, false, steps[t], false, m, columns, k);
             for (int i = 0; i < m * columns; i++)
+            {
                 Assert.That(c[t * stride + i], Is.EqualTo(1 + expected[i]).Within(1e-5 * k), $"step {t} element {i}");
-            for (int i = m * columns; i < stride; i++) Assert.That(c[t * stride + i], Is.EqualTo(1f), $"step {t} gap {i}");
+                Assert.That(biased[t * stride + i], Is.EqualTo(filled[t * stride + i]), $"step {t} biased element {i}");
+            }
+            for (int i = m * columns; i < stride; i++)
+            {
+                Assert.That(c[t * stride + i], Is.EqualTo(1f), $"step {t} gap {i}");
+                Assert.That(biased[t * stride + i], Is.EqualTo(7f), $"step {t} biased gap {i}");
+            }
         }
     }
 
@@ -227,5 +243,7 @@ public class GemmTests
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => runner.MultiplyPanels(a, b, 8, 4, 2, Gemm.NR + 1, new float[1000], Gemm.NR + 1, 500, false));
         Assert.That(ex!.ParamName, Is.EqualTo("columns"));
         Assert.Throws<ArgumentException>(() => runner.MultiplyPanels(a, b, 8, 4, 2, 4, new float[40], 4, 32, false));
+        Assert.Throws<ArgumentException>(() => runner.MultiplyPanels(a, b, 8, 4, 2, 4, new float[1000], 4, 32, true, new float[8]));
+        Assert.Throws<ArgumentException>(() => runner.MultiplyPanels(a, b, 8, 4, 2, 4, new float[1000], 4, 32, false, new float[7]));
     }
 }

@@ -18,7 +18,6 @@ internal sealed class GruLayer : RecurrentLayer
 {
     private AlignedBuffer _packedIhT = AlignedBuffer.Empty;       // packed [in, 3H]
     private AlignedBuffer _packedHhT = AlignedBuffer.Empty;       // packed [H, 3H]
-    private AlignedBuffer _biasIh = AlignedBuffer.Empty;          // [3H, B]
     private AlignedBuffer _biasHh = AlignedBuffer.Empty;          // [3H, B]
     private AlignedBuffer _packedStep = AlignedBuffer.Empty;      // packed [3H, B], backward
     private AlignedBuffer _gates = AlignedBuffer.Empty;           // [T, 3H, B] activated r, z, n
@@ -38,7 +37,6 @@ internal sealed class GruLayer : RecurrentLayer
         int h = HiddenSize, g = GateRows, i = InputSize;
         Buffers.Ensure(ref _packedIhT, Gemm.PackedASize(i, g));
         Buffers.Ensure(ref _packedHhT, Gemm.PackedASize(h, g));
-        Buffers.Ensure(ref _biasIh, g * batch);
         Buffers.Ensure(ref _biasHh, g * batch);
         Buffers.Ensure(ref _packedStep, Gemm.PackedBSize(g, batch));
         Buffers.Ensure(ref _gates, (long)timeSteps * g * batch);
@@ -60,12 +58,10 @@ internal sealed class GruLayer : RecurrentLayer
     {
         int b = Batch, h = HiddenSize, g = GateRows, steps = TimeSteps;
         int hb = h * b, gb = g * b;
-        Elementwise.BroadcastRows(parameters.Slice(BiasIh, g), g, b, _biasIh);
         Elementwise.BroadcastRows(parameters.Slice(BiasHh, g), g, b, _biasHh);
         var hiddenProjection = _hiddenProjection.AsSpan(0, gb);
         var allGates = _gates.AsSpan(0, steps * gb);
-        for (int t = 0; t < steps; t++) _biasIh.AsSpan(0, gb).CopyTo(allGates.Slice(t * gb, gb));
-        ProjectInputs(input, allGates);
+        ProjectInputs(input, parameters.Slice(BiasIh, g), allGates);
         for (int t = 0; t < steps; t++)
         {
             var previous = Hidden.AsSpan(t * hb, hb);

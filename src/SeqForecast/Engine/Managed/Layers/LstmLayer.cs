@@ -17,7 +17,7 @@ namespace SeqForecast.Engine.Managed.Layers;
 internal sealed class LstmLayer : RecurrentLayer
 {
     private AlignedBuffer _packedWeightsT = AlignedBuffer.Empty;  // packed [in + H, 4H]: [W_ih | W_hh]ᵀ, for the backward pass
-    private AlignedBuffer _bias = AlignedBuffer.Empty;            // [4H, B]: b_ih + b_hh broadcast over the batch
+    private AlignedBuffer _bias = AlignedBuffer.Empty;            // [4H]: b_ih + b_hh
     private AlignedBuffer _packedStep = AlignedBuffer.Empty;      // packed [in + H, B]: [x_t; h_{t−1}]
     private AlignedBuffer _gates = AlignedBuffer.Empty;           // [T, 4H, B] activated gates i, f, g, o
     private AlignedBuffer _cells = AlignedBuffer.Empty;           // [T + 1, H, B] cell states, zero initial state at step 0
@@ -36,7 +36,7 @@ internal sealed class LstmLayer : RecurrentLayer
     {
         int h = HiddenSize, g = GateRows, k = InputSize + HiddenSize;
         Buffers.Ensure(ref _packedWeightsT, Gemm.PackedASize(k, g));
-        Buffers.Ensure(ref _bias, g * batch);
+        Buffers.Ensure(ref _bias, g);
         Buffers.Ensure(ref _packedStep, Gemm.PackedBSize(g, batch)); // dGates, backward
         Buffers.Ensure(ref _gates, (long)timeSteps * g * batch);
         Buffers.Ensure(ref _cells, (long)(timeSteps + 1) * h * batch);
@@ -58,11 +58,11 @@ internal sealed class LstmLayer : RecurrentLayer
     {
         int b = Batch, h = HiddenSize, g = GateRows, steps = TimeSteps;
         int hb = h * b, gb = g * b;
-        Elementwise.BroadcastRows(parameters.Slice(BiasIh, g), parameters.Slice(BiasHh, g), g, b, _bias);
+        var bias = _bias.AsSpan(0, g);
+        Elementwise.BroadcastRows(parameters.Slice(BiasIh, g), parameters.Slice(BiasHh, g), g, 1, bias);
         _cells.AsSpan(0, hb).Clear();
         var allGates = _gates.AsSpan(0, steps * gb);
-        for (int t = 0; t < steps; t++) _bias.AsSpan(0, gb).CopyTo(allGates.Slice(t * gb, gb));
-        ProjectInputs(input, allGates);
+        ProjectInputs(input, bias, allGates);
         for (int t = 0; t < steps; t++)
         {
             var gates = allGates.Slice(t * gb, gb);

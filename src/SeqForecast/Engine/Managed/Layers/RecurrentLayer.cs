@@ -105,12 +105,12 @@ internal abstract class RecurrentLayer
     }
 
     /// <summary>
-    /// The input projection of every step as one GEMM: gates_t[G·H, B] += W_ih × x_t for t &lt; T, with
-    /// <paramref name="gates"/> <c>[T, G·H, B]</c> already holding the biases. Wide batches put one step in each B panel
+    /// The input projection of every step as one GEMM: gates_t[G·H, B] = bias + W_ih × x_t for t &lt; T, into
+    /// <paramref name="gates"/> <c>[T, G·H, B]</c>, with <paramref name="bias"/> [G·H]. Wide batches put one step in each B panel
     /// (a batch of exactly NR is already in panel layout and is not copied); narrow ones compute
     /// [T, in] × W_ihᵀ per column. Either way every element is its bias plus one FMA chain over the inputs in order.
     /// </summary>
-    protected void ProjectInputs(ReadOnlySpan<float> input, Span<float> gates)
+    protected void ProjectInputs(ReadOnlySpan<float> input, ReadOnlySpan<float> bias, Span<float> gates)
     {
         int t = TimeSteps, b = Batch, g = GateRows, i = InputSize;
         if (!Narrow)
@@ -123,9 +123,11 @@ internal abstract class RecurrentLayer
                     Gemm.PackB(input.Slice(s * i * b, i * b), b, false, i, b, 0, i, _packedInputs.AsSpan(s * Gemm.NR * i, Gemm.NR * i));
                 panels = _packedInputs;
             }
-            Context.Gemm.MultiplyPanels(_packedIh, panels, g, i, t, b, gates, b, g * b, accumulate: true);
+            Context.Gemm.MultiplyPanels(_packedIh, panels, g, i, t, b, gates, b, g * b, accumulate: false, rowBias: bias);
             return;
         }
+
+        for (int s = 0; s < t; s++) Elementwise.BroadcastRows(bias, g, b, gates.Slice(s * g * b, g * b));
 
         Buffers.Ensure(ref _packedColumn, Gemm.PackedASize(t, i));
         if (b == 1)
