@@ -7,7 +7,11 @@ using Kernels = SeqForecast.Engine.Kernels;
 
 namespace SeqForecast.Benchmarks;
 
-/// <summary>Quick probes (not BenchmarkDotNet): <c>dotnet run -c Release -- probe-gemm|probe-train</c>.</summary>
+/// <summary>
+/// Quick probes for profiling (not BenchmarkDotNet, not for reported figures): <c>dotnet run -c Release -- probe-NAME</c>
+/// with gemm, gemv, cells, layer, narrow, breakdown, train, predict, <c>train-loop lstm|gru</c> (runs until
+/// PROBE_TRAIN_SECONDS pass, for perf) or <c>predict-loop lstm|gru STEPS SECONDS</c>.
+/// </summary>
 internal static class Probe
 {
     public static void Gemm(int threads)

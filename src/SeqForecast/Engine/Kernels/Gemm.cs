@@ -288,31 +288,44 @@ internal static unsafe class Gemm
     /// <summary>Floats in one vector register of the matrix-vector kernel.</summary>
     public static readonly int VectorWidth = Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 1;
 
-    /// <summary>Floats a weight W [n, k] packed for <see cref="MultiplyVector"/> needs: Wᵀ as [k, n rounded up to a vector].</summary>
+    /// <summary>Floats a weight W [n, k] packed for <see cref="MultiplyVector"/> needs: Wᵀ with n rounded up to a vector.</summary>
     public static int PackedVectorSize(int n, int k) => k * RoundUpToVector(n);
 
     private static int RoundUpToVector(int n) => (n + VectorWidth - 1) / VectorWidth * VectorWidth;
 
     /// <summary>
-    /// Packs rows [kOffset, kOffset + kLength) of Wᵀ for <see cref="MultiplyVector"/>, from a row-major weight W
-    /// [n, kLength] with leading dimension <paramref name="ld"/>: packed[(kOffset + kk)·stride + i] = W[i, kk], with the
-    /// padding columns zero. Pieces of a stacked weight ([W_ih | W_hh]) are packed by separate calls.
+    /// Width of the column group that starts at <paramref name="c0"/> in a packed vector weight of
+    /// <paramref name="stride"/> (padded) columns: 8, 4, 2 or 1 vectors, the widest that fits.
     /// </summary>
-    public static void PackVector(ReadOnlySpan<float> weight, int ld, int n, int kLength, int kOffset, Span<float> packed)
+    private static int GroupWidth(int stride, int c0)
+    {
+        int vectors = Math.Min(8, (stride - c0) / VectorWidth);
+        return (vectors >= 8 ? 8 : vectors >= 4 ? 4 : vectors >= 2 ? 2 : 1) * VectorWidth;
+    }
+
+    /// <summary>
+    /// Packs a row-major weight W [n, k] (leading dimension <paramref name="ld"/>) for <see cref="MultiplyVector"/>:
+    /// Wᵀ cut into column groups of up to eight vectors, each group stored contiguously as [k, width], so the kernel
+    /// streams every group front to back. Padding columns are zero.
+    /// </summary>
+    public static void PackVector(ReadOnlySpan<float> weight, int ld, int n, int k, Span<float> packed)
     {
         int stride = RoundUpToVector(n);
-        for (int kk = 0; kk < kLength; kk++)
+        for (int c0 = 0; c0 < stride; )
         {
-            var row = packed.Slice((kOffset + kk) * stride, stride);
-            for (int i = 0; i < n; i++) row[i] = weight[i * ld + kk];
-            row[n..].Clear();
+            int width = GroupWidth(stride, c0);
+            var group = packed.Slice(k * c0, k * width);
+            for (int kk = 0; kk < k; kk++)
+                for (int j = 0; j < width; j++)
+                    group[kk * width + j] = c0 + j < n ? weight[(c0 + j) * ld + kk] : 0f;
+            c0 += width;
         }
     }
 
     /// <summary>
     /// y[i·yStride] (=|+=) Σ_k W[i, k]·x[k] for i &lt; n, with W packed by <see cref="PackVector"/>: the batch-of-one
-    /// product. Each row of Wᵀ is contiguous, so the weights stream once, front to back, into up to eight vector
-    /// accumulators per pass; every output is one FMA chain over k in order, like the tile kernels.
+    /// product. Each column group streams once, front to back, into up to eight vector accumulators; every output is
+    /// one FMA chain over k in order, like the tile kernels.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyVector(float* packed, float* x, int n, int k, float* y, int yStride, bool accumulate)
@@ -321,13 +334,11 @@ internal static unsafe class Gemm
         var tile = stackalloc float[128];
         for (int c0 = 0; c0 < n; )
         {
-            int vectors = Math.Min(8, (stride - c0) / VectorWidth);
-            // A group of 8, 4, 2 or 1 vectors: power-of-two widths keep the kernels few.
-            vectors = vectors >= 8 ? 8 : vectors >= 4 ? 4 : vectors >= 2 ? 2 : 1;
-            int width = vectors * VectorWidth;
-            if (VectorWidth == 16) VectorGroup512(packed + c0, stride, x, k, vectors, tile);
-            else if (VectorWidth == 8) VectorGroup256(packed + c0, stride, x, k, vectors, tile);
-            else VectorGroupScalar(packed + c0, stride, x, k, tile);
+            int width = GroupWidth(stride, c0);
+            float* group = packed + (long)k * c0;
+            if (VectorWidth == 16) VectorGroup512(group, width, x, k, width / 16, tile);
+            else if (VectorWidth == 8) VectorGroup256(group, width, x, k, width / 8, tile);
+            else VectorGroupScalar(group, width, x, k, tile);
             int outputs = Math.Min(width, n - c0);
             float* target = y + (long)c0 * yStride;
             int i = 0;
@@ -423,11 +434,14 @@ internal static unsafe class Gemm
         }
     }
 
-    private static void VectorGroupScalar(float* w, int stride, float* x, int k, float* tile)
+    private static void VectorGroupScalar(float* w, int width, float* x, int k, float* tile)
     {
-        float sum = 0;
-        for (int kk = 0; kk < k; kk++) sum = MathF.FusedMultiplyAdd(x[kk], w[(long)kk * stride], sum);
-        tile[0] = sum;
+        for (int j = 0; j < width; j++)
+        {
+            float sum = 0;
+            for (int kk = 0; kk < k; kk++) sum = MathF.FusedMultiplyAdd(x[kk], w[(long)kk * width + j], sum);
+            tile[j] = sum;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -100,7 +100,7 @@ internal abstract class RecurrentLayer
         Buffers.Ensure(ref _vectorIhT, Gemm.PackedBSize(i, g));
         Buffers.Ensure(ref _vectorHh, Gemm.PackedVectorSize(g, h));
         Gemm.PackB(parameters.Slice(WeightIh, g * i), i, true, i, g, 0, i, _vectorIhT);
-        Gemm.PackVector(parameters.Slice(WeightHh, g * h), h, g, h, 0, _vectorHh);
+        Gemm.PackVector(parameters.Slice(WeightHh, g * h), h, g, h, _vectorHh);
         _vectorStale = false;
     }
 
@@ -113,7 +113,7 @@ internal abstract class RecurrentLayer
     protected void ProjectInputs(ReadOnlySpan<float> input, ReadOnlySpan<float> bias, Span<float> gates)
     {
         int t = TimeSteps, b = Batch, g = GateRows, i = InputSize;
-        if (!Narrow)
+        if (!Narrow && b <= Gemm.NR)
         {
             ReadOnlySpan<float> panels = input;
             if (b != Gemm.NR)
@@ -128,6 +128,17 @@ internal abstract class RecurrentLayer
         }
 
         for (int s = 0; s < t; s++) Elementwise.BroadcastRows(bias, g, b, gates.Slice(s * g * b, g * b));
+        if (!Narrow)
+        {
+            // A step wider than one panel (SIMD widths below 512 bits): one GEMM per step, onto the biases.
+            Buffers.Ensure(ref _packedInputs, Gemm.PackedBSize(i, b));
+            for (int s = 0; s < t; s++)
+            {
+                Gemm.PackB(input.Slice(s * i * b, i * b), b, false, i, b, 0, i, _packedInputs);
+                Context.Gemm.Multiply(_packedIh, _packedInputs, g, b, i, gates.Slice(s * g * b, g * b), b, accumulate: true);
+            }
+            return;
+        }
 
         Buffers.Ensure(ref _packedColumn, Gemm.PackedASize(t, i));
         if (b == 1)
