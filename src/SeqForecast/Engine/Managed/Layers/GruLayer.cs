@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using SeqForecast.Engine.Kernels;
 
 namespace SeqForecast.Engine.Managed.Layers;
