@@ -25,7 +25,7 @@ internal static class Activations
     /// </summary>
     public static void LstmCell(Span<float> gates, int n, ReadOnlySpan<float> previousCell, Span<float> cell, Span<float> tanhCell, Span<float> hidden)
     {
-        if (!Vector512.IsHardwareAccelerated)
+        if (!Vector256.IsHardwareAccelerated)
         {
             LstmCellScalar(gates, n, previousCell, cell, tanhCell, hidden);
             return;
@@ -35,22 +35,51 @@ internal static class Activations
         ref float c0 = ref MemoryMarshal.GetReference(cell);
         ref float t0 = ref MemoryMarshal.GetReference(tanhCell);
         ref float h0 = ref MemoryMarshal.GetReference(hidden);
-        int j = 0;
-        for (; j + 16 <= n; j += 16) LstmBlock(ref g0, n, j, ref cp, ref c0, ref t0, ref h0);
+        int w = Width, j = 0;
+        for (; j + w <= n; j += w) LstmBlockAnyWidth(ref g0, n, j, ref cp, ref c0, ref t0, ref h0);
         int tail = n - j;
         if (tail == 0) return;
         // The last values go through the same vector code in a zero-padded block, so every value gets the same bits
         // wherever it sits (a batch of one and a wide batch agree).
         Span<float> block = stackalloc float[8 * 16];
         block.Clear();
-        for (int q = 0; q < 4; q++) gates.Slice(q * n + j, tail).CopyTo(block[(q * 16)..]);
-        previousCell.Slice(j, tail).CopyTo(block[64..]);
+        for (int q = 0; q < 4; q++) gates.Slice(q * n + j, tail).CopyTo(block[(q * w)..]);
+        previousCell.Slice(j, tail).CopyTo(block[(4 * w)..]);
         ref float b0 = ref MemoryMarshal.GetReference(block);
-        LstmBlock(ref b0, 16, 0, ref Unsafe.Add(ref b0, 64), ref Unsafe.Add(ref b0, 80), ref Unsafe.Add(ref b0, 96), ref Unsafe.Add(ref b0, 112));
-        for (int q = 0; q < 4; q++) block.Slice(q * 16, tail).CopyTo(gates[(q * n + j)..]);
-        block.Slice(80, tail).CopyTo(cell[j..]);
-        block.Slice(96, tail).CopyTo(tanhCell[j..]);
-        block.Slice(112, tail).CopyTo(hidden[j..]);
+        LstmBlockAnyWidth(ref b0, w, 0, ref Unsafe.Add(ref b0, 4 * w), ref Unsafe.Add(ref b0, 5 * w), ref Unsafe.Add(ref b0, 6 * w), ref Unsafe.Add(ref b0, 7 * w));
+        for (int q = 0; q < 4; q++) block.Slice(q * w, tail).CopyTo(gates[(q * n + j)..]);
+        block.Slice(5 * w, tail).CopyTo(cell[j..]);
+        block.Slice(6 * w, tail).CopyTo(tanhCell[j..]);
+        block.Slice(7 * w, tail).CopyTo(hidden[j..]);
+    }
+
+    /// <summary>Floats per vector of the cell kernels: 16 with Vector512, else 8 (Vector256).</summary>
+    private static int Width => Vector512.IsHardwareAccelerated ? 16 : 8;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LstmBlockAnyWidth(ref float g0, int n, int j, ref float cp, ref float c0, ref float t0, ref float h0)
+    {
+        if (Vector512.IsHardwareAccelerated) LstmBlock(ref g0, n, j, ref cp, ref c0, ref t0, ref h0);
+        else LstmBlock256(ref g0, n, j, ref cp, ref c0, ref t0, ref h0);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LstmBlock256(ref float g0, int n, int j, ref float cp, ref float c0, ref float t0, ref float h0)
+    {
+        var one = Vector256<float>.One;
+        var i = one / (one + Exp(-Vector256.LoadUnsafe(ref g0, (nuint)j)));
+        var f = one / (one + Exp(-Vector256.LoadUnsafe(ref g0, (nuint)(n + j))));
+        var g = TanhVector(Vector256.LoadUnsafe(ref g0, (nuint)(2 * n + j)));
+        var o = one / (one + Exp(-Vector256.LoadUnsafe(ref g0, (nuint)(3 * n + j))));
+        i.StoreUnsafe(ref g0, (nuint)j);
+        f.StoreUnsafe(ref g0, (nuint)(n + j));
+        g.StoreUnsafe(ref g0, (nuint)(2 * n + j));
+        o.StoreUnsafe(ref g0, (nuint)(3 * n + j));
+        var c = Vector256.FusedMultiplyAdd(i, g, f * Vector256.LoadUnsafe(ref cp, (nuint)j));
+        var tc = TanhVector(c);
+        c.StoreUnsafe(ref c0, (nuint)j);
+        tc.StoreUnsafe(ref t0, (nuint)j);
+        (o * tc).StoreUnsafe(ref h0, (nuint)j);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -97,7 +126,7 @@ internal static class Activations
     /// </summary>
     public static void GruCell(Span<float> gates, ReadOnlySpan<float> hiddenProjection, int n, ReadOnlySpan<float> previous, Span<float> hiddenNew, Span<float> hidden)
     {
-        if (!Vector512.IsHardwareAccelerated)
+        if (!Vector256.IsHardwareAccelerated)
         {
             GruCellScalar(gates, hiddenProjection, n, previous, hiddenNew, hidden);
             return;
@@ -107,8 +136,8 @@ internal static class Activations
         ref float h1 = ref MemoryMarshal.GetReference(previous);
         ref float hn0 = ref MemoryMarshal.GetReference(hiddenNew);
         ref float h0 = ref MemoryMarshal.GetReference(hidden);
-        int j = 0;
-        for (; j + 16 <= n; j += 16) GruBlock(ref g0, ref p0, n, j, ref h1, ref hn0, ref h0);
+        int w = Width, j = 0;
+        for (; j + w <= n; j += w) GruBlockAnyWidth(ref g0, ref p0, n, j, ref h1, ref hn0, ref h0);
         int tail = n - j;
         if (tail == 0) return;
         // As in LstmCell: the tail runs the vector code on a zero-padded block.
@@ -116,15 +145,37 @@ internal static class Activations
         block.Clear();
         for (int q = 0; q < 3; q++)
         {
-            gates.Slice(q * n + j, tail).CopyTo(block[(q * 16)..]);
-            hiddenProjection.Slice(q * n + j, tail).CopyTo(block[(48 + q * 16)..]);
+            gates.Slice(q * n + j, tail).CopyTo(block[(q * w)..]);
+            hiddenProjection.Slice(q * n + j, tail).CopyTo(block[((3 + q) * w)..]);
         }
-        previous.Slice(j, tail).CopyTo(block[96..]);
+        previous.Slice(j, tail).CopyTo(block[(6 * w)..]);
         ref float b0 = ref MemoryMarshal.GetReference(block);
-        GruBlock(ref b0, ref Unsafe.Add(ref b0, 48), 16, 0, ref Unsafe.Add(ref b0, 96), ref Unsafe.Add(ref b0, 112), ref Unsafe.Add(ref b0, 128));
-        for (int q = 0; q < 3; q++) block.Slice(q * 16, tail).CopyTo(gates[(q * n + j)..]);
-        block.Slice(112, tail).CopyTo(hiddenNew[j..]);
-        block.Slice(128, tail).CopyTo(hidden[j..]);
+        GruBlockAnyWidth(ref b0, ref Unsafe.Add(ref b0, 3 * w), w, 0, ref Unsafe.Add(ref b0, 6 * w), ref Unsafe.Add(ref b0, 7 * w), ref Unsafe.Add(ref b0, 8 * w));
+        for (int q = 0; q < 3; q++) block.Slice(q * w, tail).CopyTo(gates[(q * n + j)..]);
+        block.Slice(7 * w, tail).CopyTo(hiddenNew[j..]);
+        block.Slice(8 * w, tail).CopyTo(hidden[j..]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GruBlockAnyWidth(ref float g0, ref float p0, int n, int j, ref float h1, ref float hn0, ref float h0)
+    {
+        if (Vector512.IsHardwareAccelerated) GruBlock(ref g0, ref p0, n, j, ref h1, ref hn0, ref h0);
+        else GruBlock256(ref g0, ref p0, n, j, ref h1, ref hn0, ref h0);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GruBlock256(ref float g0, ref float p0, int n, int j, ref float h1, ref float hn0, ref float h0)
+    {
+        var one = Vector256<float>.One;
+        var r = one / (one + Exp(-(Vector256.LoadUnsafe(ref g0, (nuint)j) + Vector256.LoadUnsafe(ref p0, (nuint)j))));
+        var z = one / (one + Exp(-(Vector256.LoadUnsafe(ref g0, (nuint)(n + j)) + Vector256.LoadUnsafe(ref p0, (nuint)(n + j)))));
+        var hn = Vector256.LoadUnsafe(ref p0, (nuint)(2 * n + j));
+        var candidate = TanhVector(Vector256.FusedMultiplyAdd(r, hn, Vector256.LoadUnsafe(ref g0, (nuint)(2 * n + j))));
+        r.StoreUnsafe(ref g0, (nuint)j);
+        z.StoreUnsafe(ref g0, (nuint)(n + j));
+        candidate.StoreUnsafe(ref g0, (nuint)(2 * n + j));
+        hn.StoreUnsafe(ref hn0, (nuint)j);
+        Vector256.FusedMultiplyAdd(z, Vector256.LoadUnsafe(ref h1, (nuint)j) - candidate, candidate).StoreUnsafe(ref h0, (nuint)j);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -189,6 +240,41 @@ internal static class Activations
         p = Vector512.FusedMultiplyAdd(p, r * r, r + Vector512<float>.One);
         // p·2ⁿ, exact: n is in [−126, 127] after the clamp.
         return Avx512F.Scale(p, n);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> TanhVector(Vector256<float> x)
+    {
+        var a = Vector256.Abs(x);
+        var z = Exp(a + a);
+        var large = Vector256<float>.One - Vector256.Create(2f) / (z + Vector256<float>.One);
+        var s = x * x;
+        var poly = Vector256.FusedMultiplyAdd(Vector256.Create(-5.70498872745e-3f), s, Vector256.Create(2.06390887954e-2f));
+        poly = Vector256.FusedMultiplyAdd(poly, s, Vector256.Create(-5.37397155531e-2f));
+        poly = Vector256.FusedMultiplyAdd(poly, s, Vector256.Create(1.33314422036e-1f));
+        poly = Vector256.FusedMultiplyAdd(poly, s, Vector256.Create(-3.33332819422e-1f));
+        var small = Vector256.FusedMultiplyAdd(poly * s, a, a);
+        var magnitude = Vector256.ConditionalSelect(Vector256.LessThan(a, Vector256.Create(0.625f)), small, large);
+        return Vector256.CopySign(magnitude, x);
+    }
+
+    /// <summary>The Vector256 exp: the same reduction and polynomial, 2ⁿ built from the exponent bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Exp(Vector256<float> x)
+    {
+        x = Vector256.Min(Vector256.Max(x, Vector256.Create(-87.3f)), Vector256.Create(88.3f));
+        var n = Vector256.Round(x * Vector256.Create(1.44269504088896341f));
+        var r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-0.693359375f), x);
+        r = Vector256.FusedMultiplyAdd(n, Vector256.Create(2.12194440e-4f), r);
+        var p = Vector256.FusedMultiplyAdd(Vector256.Create(1.9875691500e-4f), r, Vector256.Create(1.3981999507e-3f));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(8.3334519073e-3f));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(4.1665795894e-2f));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.6666665459e-1f));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(5.0000001201e-1f));
+        p = Vector256.FusedMultiplyAdd(p, r * r, r + Vector256<float>.One);
+        // NaN lanes: the conversion gives a finite scale, p stays NaN.
+        var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
+        return p * scale;
     }
 
     private static float ExpScalar(float x) => MathF.Exp(Math.Clamp(x, -87.3f, 88.3f));
