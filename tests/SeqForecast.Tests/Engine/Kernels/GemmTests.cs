@@ -247,4 +247,15 @@ public class GemmTests
         Assert.Throws<ArgumentException>(() => runner.MultiplyPanels(a, b, 8, 4, 2, 4, new float[1000], 4, 32, true, new float[8]));
         Assert.Throws<ArgumentException>(() => runner.MultiplyPanels(a, b, 8, 4, 2, 4, new float[1000], 4, 32, false, new float[7]));
     }
+
+    [Test]
+    public void TileShape_FollowsTheWidestAcceleratedVector()
+    {
+        // CI runs the engine tests twice, the second time with DOTNET_EnableAVX512=0: the line below shows which
+        // kernels a run exercised.
+        TestContext.Out.WriteLine($"GEMM tiles {Gemm.MR}x{Gemm.NR}, vector width {Gemm.VectorWidth}");
+        var (mr, nr, width) = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? (8, 32, 16)
+            : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? (6, 16, 8) : (4, 8, 1);
+        Assert.That((Gemm.MR, Gemm.NR, Gemm.VectorWidth), Is.EqualTo((mr, nr, width)));
+    }
 }
