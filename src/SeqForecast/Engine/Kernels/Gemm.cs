@@ -163,12 +163,18 @@ internal static unsafe class Gemm
             {
                 float* a = packedA + (long)blk * MR * k;
                 int rows = Math.Min(MR, m - blk * MR);
-                float* cTile = c + (long)blk * MR * ldc + p * NR;
-                if (Vector512.IsHardwareAccelerated) Kernel8x32(k, a, b, cTile, ldc, rows, cols, accumulate, null, tile);
-                else if (Vector256.IsHardwareAccelerated) Kernel6x16(k, a, b, cTile, ldc, rows, cols, accumulate, null, tile);
-                else KernelScalar(k, a, b, cTile, ldc, rows, cols, accumulate, null, tile);
+                Tile(k, a, b, c + (long)blk * MR * ldc + p * NR, ldc, rows, cols, accumulate, null, tile);
             }
         }
+    }
+
+    /// <summary>One MR×NR tile with the widest micro-kernel the hardware accelerates.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile(int k, float* a, float* b, float* c, int ldc, int rows, int cols, bool accumulate, float* rowBias, float* tile)
+    {
+        if (Vector512.IsHardwareAccelerated) Kernel8x32(k, a, b, c, ldc, rows, cols, accumulate, rowBias, tile);
+        else if (Vector256.IsHardwareAccelerated) Kernel6x16(k, a, b, c, ldc, rows, cols, accumulate, rowBias, tile);
+        else KernelScalar(k, a, b, c, ldc, rows, cols, accumulate, rowBias, tile);
     }
 
     /// <summary>Widest N for which <see cref="MultiplyNarrow"/> is used instead of the tile kernels (small batches, predict).</summary>
@@ -235,11 +241,8 @@ internal static unsafe class Gemm
             {
                 float* a = packedA + (long)blk * MR * k;
                 int rows = Math.Min(MR, m - blk * MR);
-                float* cTile = c + p * panelStride + (long)blk * MR * ldc;
                 float* bias = rowBias == null ? null : rowBias + blk * MR;
-                if (Vector512.IsHardwareAccelerated) Kernel8x32(k, a, b, cTile, ldc, rows, columns, accumulate, bias, tile);
-                else if (Vector256.IsHardwareAccelerated) Kernel6x16(k, a, b, cTile, ldc, rows, columns, accumulate, bias, tile);
-                else KernelScalar(k, a, b, cTile, ldc, rows, columns, accumulate, bias, tile);
+                Tile(k, a, b, c + p * panelStride + (long)blk * MR * ldc, ldc, rows, columns, accumulate, bias, tile);
             }
         }
     }

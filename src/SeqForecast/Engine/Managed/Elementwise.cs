@@ -156,10 +156,18 @@ internal static class Elementwise
         }
     }
 
-    /// <summary>destination[r] += Σ lanes of accumulator row r (see <see cref="AccumulateRowSums"/>).</summary>
-    public static void AddAccumulatedRowSums(ReadOnlySpan<float> accumulator, int rows, Span<float> destination)
+    /// <summary>
+    /// destination[r] += Σ lanes of accumulator row r (see <see cref="AccumulateRowSums"/>), and the same sum to
+    /// <paramref name="second"/> unless it is empty (two biases that receive one gradient).
+    /// </summary>
+    public static void AddAccumulatedRowSums(ReadOnlySpan<float> accumulator, int rows, Span<float> destination, Span<float> second = default)
     {
-        for (int r = 0; r < rows; r++) destination[r] += TensorPrimitives.Sum(accumulator.Slice(r * RowSumLanes, RowSumLanes));
+        for (int r = 0; r < rows; r++)
+        {
+            float sum = TensorPrimitives.Sum(accumulator.Slice(r * RowSumLanes, RowSumLanes));
+            destination[r] += sum;
+            if (!second.IsEmpty) second[r] += sum;
+        }
     }
 
     /// <summary>Adds each row's sum to <paramref name="destination"/>: <c>destination[r] += Σ_c matrix[r·columns + c]</c>.</summary>

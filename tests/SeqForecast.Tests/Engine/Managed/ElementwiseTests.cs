@@ -89,9 +89,14 @@ public class ElementwiseTests
                 for (int c = 0; c < columns; c++) expected[r] += block[r * columns + c];
         }
         var destination = Enumerable.Repeat(0.25f, rows).ToArray();
-        Elementwise.AddAccumulatedRowSums(accumulator, rows, destination);
+        var second = Enumerable.Repeat(-1f, rows).ToArray();
+        Elementwise.AddAccumulatedRowSums(accumulator, rows, destination, second);
         // Float sums of steps·columns values in [−1, 1]: allow 1e-6 per term.
-        for (int r = 0; r < rows; r++) Assert.That(destination[r], Is.EqualTo(0.25 + expected[r]).Within(1e-6 * steps * columns), $"row {r}");
+        for (int r = 0; r < rows; r++)
+        {
+            Assert.That(destination[r], Is.EqualTo(0.25 + expected[r]).Within(1e-6 * steps * columns), $"row {r}");
+            Assert.That(second[r], Is.EqualTo(-1 + expected[r]).Within(1e-6 * steps * columns), $"second bias, row {r}");
+        }
         Assert.Throws<ArgumentException>(() => Elementwise.AccumulateRowSums(new float[rows * columns - 1], rows, columns, accumulator));
     }
 

@@ -18,7 +18,7 @@ internal sealed class GruLayer : RecurrentLayer
     private AlignedBuffer _packedIhT = AlignedBuffer.Empty;       // packed [in, 3H]
     private AlignedBuffer _packedHhT = AlignedBuffer.Empty;       // packed [H, 3H]
     private AlignedBuffer _biasHh = AlignedBuffer.Empty;          // [3H, B]
-    private AlignedBuffer _packedStep = AlignedBuffer.Empty;      // packed [3H, B], backward
+    private AlignedBuffer _packedStep = AlignedBuffer.Empty;      // packed [3H, B], backward (batches narrower than NR)
     private AlignedBuffer _gates = AlignedBuffer.Empty;           // [T, 3H, B] activated r, z, n
     private AlignedBuffer _hiddenNew = AlignedBuffer.Empty;       // [T, H, B] W_hn h_{t−1} + b_hn
     private AlignedBuffer _hiddenProjection = AlignedBuffer.Empty;// [3H, B] scratch
@@ -37,7 +37,6 @@ internal sealed class GruLayer : RecurrentLayer
         Buffers.Ensure(ref _packedIhT, Gemm.PackedASize(i, g));
         Buffers.Ensure(ref _packedHhT, Gemm.PackedASize(h, g));
         Buffers.Ensure(ref _biasHh, g * batch);
-        Buffers.Ensure(ref _packedStep, Gemm.PackedBSize(g, batch));
         Buffers.Ensure(ref _gates, (long)timeSteps * g * batch);
         Buffers.Ensure(ref _hiddenNew, (long)timeSteps * h * batch);
         Buffers.Ensure(ref _hiddenProjection, g * batch);
@@ -86,22 +85,14 @@ internal sealed class GruLayer : RecurrentLayer
             CollectGradientStep(1, dHiddenPre, t);
 
             // dh_{t−1} += W_hhᵀ × dHiddenPre and dx_t = W_ihᵀ × dInputPre; a batch of exactly NR is already a packed panel.
-            Context.Gemm.Multiply(_packedHhT, AsPanel(dHiddenPre), h, b, g, dHidden, b, accumulate: true);
+            Context.Gemm.Multiply(_packedHhT, AsPanel(dHiddenPre, g, ref _packedStep), h, b, g, dHidden, b, accumulate: true);
             if (!dInput.IsEmpty)
-                Context.Gemm.Multiply(_packedIhT, AsPanel(dInputPre), i, b, g, dInput.Slice(t * i * b, i * b), b, accumulate: false);
+                Context.Gemm.Multiply(_packedIhT, AsPanel(dInputPre, g, ref _packedStep), i, b, g, dInput.Slice(t * i * b, i * b), b, accumulate: false);
         }
 
         AccumulateWeightGradient(0, input, i, WeightIh, gradients);
         AddBiasGradient(0, BiasIh, -1, gradients);
         AccumulateWeightGradient(1, PreviousStates, h, WeightHh, gradients);
         AddBiasGradient(1, BiasHh, -1, gradients);
-    }
-
-    private ReadOnlySpan<float> AsPanel(ReadOnlySpan<float> block)
-    {
-        int g = GateRows, b = Batch;
-        if (b == Gemm.NR) return block;
-        Gemm.PackB(block, b, false, g, b, 0, g, _packedStep);
-        return _packedStep;
     }
 }

@@ -17,7 +17,7 @@ internal sealed class LstmLayer : RecurrentLayer
 {
     private AlignedBuffer _packedWeightsT = AlignedBuffer.Empty;  // packed [in + H, 4H]: [W_ih | W_hh]ᵀ, for the backward pass
     private AlignedBuffer _bias = AlignedBuffer.Empty;            // [4H]: b_ih + b_hh
-    private AlignedBuffer _packedStep = AlignedBuffer.Empty;      // packed [in + H, B]: [x_t; h_{t−1}]
+    private AlignedBuffer _packedStep = AlignedBuffer.Empty;      // packed [4H, B]: dGates_t, backward (batches narrower than NR)
     private AlignedBuffer _gates = AlignedBuffer.Empty;           // [T, 4H, B] activated gates i, f, g, o
     private AlignedBuffer _cells = AlignedBuffer.Empty;           // [T + 1, H, B] cell states, zero initial state at step 0
     private AlignedBuffer _tanhCells = AlignedBuffer.Empty;       // [T, H, B] tanh(c_t)
@@ -36,7 +36,6 @@ internal sealed class LstmLayer : RecurrentLayer
         int h = HiddenSize, g = GateRows, k = InputSize + HiddenSize;
         Buffers.Ensure(ref _packedWeightsT, Gemm.PackedASize(k, g));
         Buffers.Ensure(ref _bias, g);
-        Buffers.Ensure(ref _packedStep, Gemm.PackedBSize(g, batch)); // dGates, backward
         Buffers.Ensure(ref _gates, (long)timeSteps * g * batch);
         Buffers.Ensure(ref _cells, (long)(timeSteps + 1) * h * batch);
         Buffers.Ensure(ref _tanhCells, (long)timeSteps * h * batch);
@@ -86,14 +85,8 @@ internal sealed class LstmLayer : RecurrentLayer
             CollectGradientStep(0, dGates, t);
 
             // [dx_t; dh_{t−1}] = [W_ih | W_hh]ᵀ × dGates_t; a batch of exactly NR is already a packed panel.
-            ReadOnlySpan<float> packed = dGates;
-            if (b != Gemm.NR)
-            {
-                Gemm.PackB(dGates, b, false, g, b, 0, g, _packedStep);
-                packed = _packedStep;
-            }
             var dStacked = _dStacked.AsSpan(0, k * b);
-            Context.Gemm.Multiply(_packedWeightsT, packed, k, b, g, dStacked, b, accumulate: false);
+            Context.Gemm.Multiply(_packedWeightsT, AsPanel(dGates, g, ref _packedStep), k, b, g, dStacked, b, accumulate: false);
             if (!dInput.IsEmpty) dStacked[..(i * b)].CopyTo(dInput.Slice(t * i * b, i * b));
             dStacked.Slice(i * b, hb).CopyTo(dHidden);
         }

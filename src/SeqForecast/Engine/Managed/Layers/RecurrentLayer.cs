@@ -182,14 +182,20 @@ internal abstract class RecurrentLayer
             }
             return;
         }
-        ReadOnlySpan<float> packed = previous;
-        if (b != Gemm.NR)
-        {
-            Buffers.Ensure(ref _packedState, Gemm.PackedBSize(h, b));
-            Gemm.PackB(previous, b, false, h, b, 0, h, _packedState);
-            packed = _packedState;
-        }
-        Context.Gemm.Multiply(_packedHh, packed, g, b, h, target, b, accumulate: true);
+        Context.Gemm.Multiply(_packedHh, AsPanel(previous, h, ref _packedState), g, b, h, target, b, accumulate: true);
+    }
+
+    /// <summary>
+    /// A per-step block [rows, B] as the B operand of a GEMM: a batch of exactly NR already is one packed panel and is
+    /// used in place; other batches are packed into <paramref name="scratch"/>.
+    /// </summary>
+    protected ReadOnlySpan<float> AsPanel(ReadOnlySpan<float> block, int rows, ref AlignedBuffer scratch)
+    {
+        int b = Batch;
+        if (b == Gemm.NR) return block[..(rows * b)];
+        Buffers.Ensure(ref scratch, Gemm.PackedBSize(rows, b));
+        Gemm.PackB(block, b, false, rows, b, 0, rows, scratch);
+        return scratch;
     }
 
     /// <summary>
@@ -261,8 +267,8 @@ internal abstract class RecurrentLayer
     /// </summary>
     protected void AddBiasGradient(int slot, int biasOffset, int secondBiasOffset, Span<float> gradients)
     {
-        Elementwise.AddAccumulatedRowSums(_biasSums[slot], GateRows, gradients.Slice(biasOffset, GateRows));
-        if (secondBiasOffset >= 0) Elementwise.AddAccumulatedRowSums(_biasSums[slot], GateRows, gradients.Slice(secondBiasOffset, GateRows));
+        var second = secondBiasOffset >= 0 ? gradients.Slice(secondBiasOffset, GateRows) : Span<float>.Empty;
+        Elementwise.AddAccumulatedRowSums(_biasSums[slot], GateRows, gradients.Slice(biasOffset, GateRows), second);
     }
 
     /// <summary>The previous hidden states, <c>[T, H, B]</c> (steps 0..T−1 of <see cref="Hidden"/>).</summary>
