@@ -83,7 +83,7 @@ internal static class Probe
         var p = new float[layout.TotalLength];
         ParameterInitializer.Initialize(options, 1, p);
         var grads = new float[layout.TotalLength];
-        using var context = new ComputeContext(1);
+        var context = new ComputeContext(1);
         SeqForecast.Engine.Managed.Layers.RecurrentLayer layer = cell == CellType.Lstm
             ? new SeqForecast.Engine.Managed.Layers.LstmLayer(context, 0, i, h, layout)
             : new SeqForecast.Engine.Managed.Layers.GruLayer(context, 0, i, h, layout);
@@ -147,7 +147,7 @@ internal static class Probe
 
     public static void PredictLoop(CellType cell, int steps, int seconds)
     {
-        using var network = new ManagedNetwork(new NetworkOptions(cell, 1, 64, 2, 1), 1, 1);
+        var network = new ManagedNetwork(new NetworkOptions(cell, 1, 64, 2, 1), 1, 1);
         var output = new float[1];
         var window = new float[steps];
         var sw = Stopwatch.StartNew();
@@ -158,7 +158,7 @@ internal static class Probe
 
     public static void PredictSteps(CellType cell, int threads)
     {
-        using var network = new ManagedNetwork(new NetworkOptions(cell, 1, 64, 2, 1), 1, threads);
+        var network = new ManagedNetwork(new NetworkOptions(cell, 1, 64, 2, 1), 1, threads);
         var output = new float[1];
         foreach (var steps in new[] { 1, 30 })
         {
@@ -178,7 +178,7 @@ internal static class Probe
 
     public static void Breakdown(CellType cell, int threads)
     {
-        using var network = new ManagedNetwork(new NetworkOptions(cell, 1, 64, 2, 1), 1, threads);
+        var network = new ManagedNetwork(new NetworkOptions(cell, 1, 64, 2, 1), 1, threads);
         var inputs = new float[64 * 30];
         for (int i = 0; i < inputs.Length; i++) inputs[i] = MathF.Sin(i * 0.1f);
         var outputs = new float[64];

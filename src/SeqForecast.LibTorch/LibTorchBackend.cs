@@ -105,6 +105,8 @@ public sealed class LibTorchBackend : IBackend
         ArgumentNullException.ThrowIfNull(training);
         network.Validate();
         training.Validate();
+        if (network.OutputSize % training.Loss.OutputsPerValue != 0)
+            throw new ArgumentException($"the network has {network.OutputSize} outputs; the {training.Loss.Kind} loss with {training.Loss.OutputsPerValue} quantile levels needs a multiple of {training.Loss.OutputsPerValue}", nameof(training));
         if (Device.IsCuda)
         {
             int devices = CudaDeviceCount;
@@ -115,7 +117,7 @@ public sealed class LibTorchBackend : IBackend
         NativeMethods.Check(NativeMethods.sf_manual_seed(seed), "manual seed");
         var options = ToNative(network, training);
         NativeMethods.Check(NativeMethods.sf_create(options, Device.Name, out var pointer), $"creating the model on {Device}");
-        var session = new LibTorchSession(ModelHandle.Wrap(pointer), network, training.Optimizer.LearningRate);
+        var session = new LibTorchSession(ModelHandle.Wrap(pointer), network, training);
         try
         {
             var initial = new float[session.Layout.TotalLength];
@@ -140,7 +142,8 @@ public sealed class LibTorchBackend : IBackend
             Layers = network.Layers,
             OutputSize = network.OutputSize,
             Dropout = network.Dropout,
-            Loss = training.Loss.Kind switch { LossKind.Mse => 0, LossKind.Mae => 1, _ => 2 },
+            // Losses the shim computes itself; every other loss runs as forward, managed loss, backward (see LibTorchSession).
+            Loss = training.Loss.Kind switch { LossKind.Mae => 1, LossKind.Huber => 2, _ => 0 },
             HuberDelta = training.Loss.HuberDelta,
             LearningRate = training.Optimizer.LearningRate,
             WeightDecay = training.Optimizer.WeightDecay,

@@ -1,22 +1,33 @@
 using SeqForecast.Engine;
+using SeqForecast.Training;
 
 namespace SeqForecast.LibTorch;
 
 /// <summary>
-/// One libtorch model with its optimizer. A training step is one native call (forward, loss, backward, clipping,
-/// optimizer step). Dispose frees the native model.
+/// One libtorch model with its optimizer. With MSE, MAE or Huber a training step is one native call (forward, loss,
+/// backward, clipping, optimizer step); the other losses (pinball, scaled MAE, sMAPE) run the forward pass natively,
+/// compute the loss and its gradient in managed code (<see cref="LossFunctions"/>, the same code as the managed
+/// engine) and backpropagate natively. Thread safety as <see cref="INetworkSession"/> says: predictions run
+/// concurrently, training and parameter changes exclusively. Dispose frees the native model; a session that is never
+/// disposed is freed by its SafeHandle's finalizer.
 /// </summary>
 public sealed unsafe class LibTorchSession : INetworkSession
 {
     private readonly ModelHandle _handle;
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    private readonly bool _nativeLoss;
+    private float[] _outputs = [];
+    private float[] _dOutputs = [];
     private double _learningRate;
 
-    internal LibTorchSession(ModelHandle handle, NetworkOptions network, double learningRate)
+    internal LibTorchSession(ModelHandle handle, NetworkOptions network, TrainingSetup training)
     {
         _handle = handle;
         Network = network;
+        Training = training;
         Layout = ParameterLayout.For(network);
-        _learningRate = learningRate;
+        _learningRate = training.Optimizer.LearningRate;
+        _nativeLoss = training.Loss.Kind is LossKind.Mse or LossKind.Mae or LossKind.Huber;
     }
 
     /// <inheritdoc />
@@ -26,32 +37,97 @@ public sealed unsafe class LibTorchSession : INetworkSession
     public ParameterLayout Layout { get; }
 
     /// <inheritdoc />
+    public TrainingSetup Training { get; }
+
+    /// <inheritdoc />
     public double LearningRate
     {
-        get => _learningRate;
+        get => Volatile.Read(ref _learningRate);
         set
         {
             if (!(value > 0) || !double.IsFinite(value)) throw new ArgumentOutOfRangeException(nameof(value), value, $"learning rate ({value}) must be finite and > 0");
-            NativeMethods.Check(NativeMethods.sf_set_learning_rate(_handle, value), "set learning rate");
-            _learningRate = value;
+            Exclusive(() => NativeMethods.Check(NativeMethods.sf_set_learning_rate(_handle, value), "set learning rate"));
+            Volatile.Write(ref _learningRate, value);
         }
     }
 
     /// <inheritdoc />
-    public double TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch, int timeSteps) => Loss(inputs, targets, batch, timeSteps, train: true);
+    public double TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch, int timeSteps, LossContext context = default)
+    {
+        CheckBatch(inputs, batch, timeSteps);
+        var truth = CheckTargets(targets, batch);
+        EnterWrite();
+        try
+        {
+            fixed (float* x = inputs)
+            fixed (float* y = truth)
+            {
+                if (_nativeLoss)
+                {
+                    NativeMethods.Check(NativeMethods.sf_train_step(_handle, x, y, batch, timeSteps, out var nativeLoss), "train step");
+                    return nativeLoss;
+                }
+                var outputs = Buffer(ref _outputs, batch);
+                var dOutputs = Buffer(ref _dOutputs, batch);
+                fixed (float* o = outputs)
+                    NativeMethods.Check(NativeMethods.sf_forward_train(_handle, x, batch, timeSteps, o), "train step (forward)");
+                double loss = LossFunctions.Compute(Training.Loss, outputs, truth, context, dOutputs);
+                fixed (float* d = dOutputs)
+                    NativeMethods.Check(NativeMethods.sf_backward_step(_handle, d), "train step (backward)");
+                return loss;
+            }
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
 
     /// <inheritdoc />
-    public double EvaluateLoss(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch, int timeSteps) => Loss(inputs, targets, batch, timeSteps, train: false);
+    public double EvaluateLoss(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch, int timeSteps, LossContext context = default)
+    {
+        CheckBatch(inputs, batch, timeSteps);
+        var truth = CheckTargets(targets, batch);
+        EnterWrite();
+        try
+        {
+            fixed (float* x = inputs)
+            fixed (float* y = truth)
+            {
+                if (_nativeLoss)
+                {
+                    NativeMethods.Check(NativeMethods.sf_evaluate(_handle, x, y, batch, timeSteps, out var nativeLoss), "evaluate");
+                    return nativeLoss;
+                }
+                var outputs = Buffer(ref _outputs, batch);
+                fixed (float* o = outputs)
+                    NativeMethods.Check(NativeMethods.sf_predict(_handle, x, batch, timeSteps, o), "evaluate");
+                return LossFunctions.Compute(Training.Loss, outputs, truth, context, Span<float>.Empty);
+            }
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
 
     /// <inheritdoc />
     public void Predict(ReadOnlySpan<float> inputs, int batch, int timeSteps, Span<float> outputs)
     {
         CheckBatch(inputs, batch, timeSteps);
-        if (outputs.Length < batch * Network.OutputSize)
-            throw new ArgumentException($"outputs has {outputs.Length} floats; batch {batch} × outputs {Network.OutputSize} needs {batch * Network.OutputSize}", nameof(outputs));
-        fixed (float* x = inputs)
-        fixed (float* y = outputs)
-            NativeMethods.Check(NativeMethods.sf_predict(_handle, x, batch, timeSteps, y), "predict");
+        if (outputs.Length < (long)batch * Network.OutputSize)
+            throw new ArgumentException($"outputs has {outputs.Length} floats; batch {batch} × outputs {Network.OutputSize} needs {(long)batch * Network.OutputSize}", nameof(outputs));
+        EnterRead();
+        try
+        {
+            fixed (float* x = inputs)
+            fixed (float* y = outputs)
+                NativeMethods.Check(NativeMethods.sf_predict(_handle, x, batch, timeSteps, y), "predict");
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
     }
 
     /// <inheritdoc />
@@ -59,9 +135,17 @@ public sealed unsafe class LibTorchSession : INetworkSession
     {
         if (destination.Length < Layout.TotalLength)
             throw new ArgumentException($"destination has {destination.Length} floats; the network has {Layout.TotalLength} parameters", nameof(destination));
-        fixed (float* d = destination)
-            foreach (var p in Layout.Parameters)
-                NativeMethods.Check(NativeMethods.sf_get_parameter(_handle, p.Name, d + p.Offset, p.Length), $"get parameter '{p.Name}'");
+        EnterRead();
+        try
+        {
+            fixed (float* d = destination)
+                foreach (var p in Layout.Parameters)
+                    NativeMethods.Check(NativeMethods.sf_get_parameter(_handle, p.Name, d + p.Offset, p.Length), $"get parameter '{p.Name}'");
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
     }
 
     /// <inheritdoc />
@@ -69,29 +153,68 @@ public sealed unsafe class LibTorchSession : INetworkSession
     {
         if (source.Length != Layout.TotalLength)
             throw new ArgumentException($"source has {source.Length} floats; the network has {Layout.TotalLength} parameters", nameof(source));
-        fixed (float* s = source)
-            foreach (var p in Layout.Parameters)
-                NativeMethods.Check(NativeMethods.sf_set_parameter(_handle, p.Name, s + p.Offset, p.Length), $"set parameter '{p.Name}'");
+        EnterWrite();
+        try
+        {
+            fixed (float* s = source)
+                foreach (var p in Layout.Parameters)
+                    NativeMethods.Check(NativeMethods.sf_set_parameter(_handle, p.Name, s + p.Offset, p.Length), $"set parameter '{p.Name}'");
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
     }
 
     /// <inheritdoc />
-    public void Dispose() => _handle.Dispose();
-
-    /// <summary>One native call: a fused training step, or an inference-mode loss.</summary>
-    private double Loss(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch, int timeSteps, bool train)
+    public void Dispose()
     {
-        CheckBatch(inputs, batch, timeSteps);
-        CheckTargets(targets, batch);
-        fixed (float* x = inputs)
-        fixed (float* y = targets)
+        // Waits for calls in flight, so the native model is never freed under them.
+        _lock.EnterWriteLock();
+        try
         {
-            double loss;
-            int status = train
-                ? NativeMethods.sf_train_step(_handle, x, y, batch, timeSteps, out loss)
-                : NativeMethods.sf_evaluate(_handle, x, y, batch, timeSteps, out loss);
-            NativeMethods.Check(status, train ? "train step" : "evaluate");
-            return loss;
+            _handle.Dispose();
         }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    private void EnterRead()
+    {
+        _lock.EnterReadLock();
+        if (!_handle.IsClosed) return;
+        _lock.ExitReadLock();
+        throw new ObjectDisposedException(nameof(LibTorchSession));
+    }
+
+    private void EnterWrite()
+    {
+        _lock.EnterWriteLock();
+        if (!_handle.IsClosed) return;
+        _lock.ExitWriteLock();
+        throw new ObjectDisposedException(nameof(LibTorchSession));
+    }
+
+    private void Exclusive(Action action)
+    {
+        EnterWrite();
+        try
+        {
+            action();
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    private Span<float> Buffer(ref float[] buffer, int batch)
+    {
+        int length = batch * Network.OutputSize;
+        if (buffer.Length < length) buffer = new float[length];
+        return buffer.AsSpan(0, length);
     }
 
     private void CheckBatch(ReadOnlySpan<float> inputs, int batch, int timeSteps)
@@ -103,9 +226,12 @@ public sealed unsafe class LibTorchSession : INetworkSession
             throw new ArgumentException($"inputs has {inputs.Length} floats; batch {batch} × time {timeSteps} × features {Network.InputSize} needs {needed}", nameof(inputs));
     }
 
-    private void CheckTargets(ReadOnlySpan<float> targets, int batch)
+    private ReadOnlySpan<float> CheckTargets(ReadOnlySpan<float> targets, int batch)
     {
-        if (targets.Length < batch * Network.OutputSize)
-            throw new ArgumentException($"targets has {targets.Length} floats; batch {batch} × outputs {Network.OutputSize} needs {batch * Network.OutputSize}", nameof(targets));
+        int values = Network.OutputSize / Training.Loss.OutputsPerValue;
+        long needed = (long)batch * values;
+        if (targets.Length < needed)
+            throw new ArgumentException($"targets has {targets.Length} floats; batch {batch} × {values} target values needs {needed}", nameof(targets));
+        return targets[..(int)needed];
     }
 }

@@ -39,6 +39,8 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] public static partial int sf_create(in NativeModelOptions options, string device, out IntPtr model);
     [LibraryImport(Library)] public static partial void sf_free(IntPtr model);
     [LibraryImport(Library)] public static partial int sf_train_step(ModelHandle model, float* inputs, float* targets, int batch, int time, out double loss);
+    [LibraryImport(Library)] public static partial int sf_forward_train(ModelHandle model, float* inputs, int batch, int time, float* outputs);
+    [LibraryImport(Library)] public static partial int sf_backward_step(ModelHandle model, float* dOutputs);
     [LibraryImport(Library)] public static partial int sf_evaluate(ModelHandle model, float* inputs, float* targets, int batch, int time, out double loss);
     [LibraryImport(Library)] public static partial int sf_predict(ModelHandle model, float* inputs, int batch, int time, float* outputs);
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] public static partial int sf_get_parameter(ModelHandle model, string name, float* destination, long count);

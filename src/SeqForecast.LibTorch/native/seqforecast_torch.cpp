@@ -55,6 +55,7 @@ struct sf_model {
     torch::Device device;
     std::shared_ptr<Net> net;
     std::unique_ptr<torch::optim::Optimizer> optimizer;
+    torch::Tensor pending;  // output of the last sf_forward_train, with its graph, until sf_backward_step
 
     sf_model(const sf_model_options& o, torch::Device d) : options(o), device(d) {}
 
@@ -124,6 +125,7 @@ int sf_create(const sf_model_options* options, const char* device, sf_model** mo
         auto created = std::make_unique<sf_model>(*options, target);
         created->net = std::make_shared<Net>(*options);
         created->net->to(target);
+        created->net->eval();
         auto params = created->net->parameters();
         const auto& o = *options;
         if (o.optimizer == 0)
@@ -141,22 +143,59 @@ int sf_create(const sf_model_options* options, const char* device, sf_model** mo
 
 void sf_free(sf_model* model) { delete model; }
 
+// Training passes switch the module to training mode and back, so between them it is always in eval mode and
+// concurrent sf_predict calls never write module state.
 int sf_train_step(sf_model* model, const float* inputs, const float* targets, int32_t batch, int32_t time, double* loss) {
     return guarded([&] {
         model->net->train();
-        model->optimizer->zero_grad();
-        auto value = model->loss(model->net->forward(model->input(inputs, batch, time)), model->target(targets, batch));
-        value.backward();
+        try {
+            model->optimizer->zero_grad();
+            auto value = model->loss(model->net->forward(model->input(inputs, batch, time)), model->target(targets, batch));
+            value.backward();
+            if (model->options.clip_norm > 0) torch::nn::utils::clip_grad_norm_(model->net->parameters(), model->options.clip_norm);
+            model->optimizer->step();
+            *loss = value.item<double>();
+        } catch (...) {
+            model->net->eval();
+            throw;
+        }
+        model->net->eval();
+    });
+}
+
+int sf_forward_train(sf_model* model, const float* inputs, int32_t batch, int32_t time, float* outputs) {
+    return guarded([&] {
+        model->pending = torch::Tensor();
+        model->net->train();
+        try {
+            model->optimizer->zero_grad();
+            auto output = model->net->forward(model->input(inputs, batch, time));
+            auto host = output.detach().to(torch::kCPU).contiguous();
+            std::memcpy(outputs, host.data_ptr<float>(), sizeof(float) * static_cast<size_t>(host.numel()));
+            model->pending = output;
+        } catch (...) {
+            model->net->eval();
+            throw;
+        }
+        model->net->eval();
+    });
+}
+
+int sf_backward_step(sf_model* model, const float* d_outputs) {
+    return guarded([&] {
+        if (!model->pending.defined()) throw std::logic_error("sf_backward_step needs a preceding sf_forward_train");
+        auto output = model->pending;
+        model->pending = torch::Tensor();
+        auto gradient = torch::from_blob(const_cast<float*>(d_outputs), output.sizes(), torch::kFloat32).to(model->device);
+        output.backward(gradient);
         if (model->options.clip_norm > 0) torch::nn::utils::clip_grad_norm_(model->net->parameters(), model->options.clip_norm);
         model->optimizer->step();
-        *loss = value.item<double>();
     });
 }
 
 int sf_evaluate(sf_model* model, const float* inputs, const float* targets, int32_t batch, int32_t time, double* loss) {
     return guarded([&] {
         torch::NoGradGuard no_grad;
-        model->net->eval();
         *loss = model->loss(model->net->forward(model->input(inputs, batch, time)), model->target(targets, batch)).item<double>();
     });
 }
@@ -164,7 +203,6 @@ int sf_evaluate(sf_model* model, const float* inputs, const float* targets, int3
 int sf_predict(sf_model* model, const float* inputs, int32_t batch, int32_t time, float* outputs) {
     return guarded([&] {
         torch::NoGradGuard no_grad;
-        model->net->eval();
         auto result = model->net->forward(model->input(inputs, batch, time)).to(torch::kCPU).contiguous();
         std::memcpy(outputs, result.data_ptr<float>(), sizeof(float) * static_cast<size_t>(result.numel()));
     });

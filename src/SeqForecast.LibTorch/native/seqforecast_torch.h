@@ -45,6 +45,11 @@ int sf_create(const sf_model_options* options, const char* device, sf_model** mo
 void sf_free(sf_model* model);
 
 int sf_train_step(sf_model* model, const float* inputs, const float* targets, int32_t batch, int32_t time, double* loss);
+/* Training in two halves, for losses computed by the caller: sf_forward_train runs the forward pass in training mode,
+ * writes the outputs [batch, output] and keeps the graph; sf_backward_step backpropagates d_outputs [batch, output]
+ * through it, clips and steps the optimizer. */
+int sf_forward_train(sf_model* model, const float* inputs, int32_t batch, int32_t time, float* outputs);
+int sf_backward_step(sf_model* model, const float* d_outputs);
 int sf_evaluate(sf_model* model, const float* inputs, const float* targets, int32_t batch, int32_t time, double* loss);
 int sf_predict(sf_model* model, const float* inputs, int32_t batch, int32_t time, float* outputs);
 

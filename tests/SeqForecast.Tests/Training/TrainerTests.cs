@@ -80,17 +80,41 @@ public class TrainerTests
     }
 
     [Test]
-    public void Fit_CancellationStopsCleanlyWithBestWeights()
+    public void Fit_CancellationThrowsOperationCanceledWithBestWeights()
     {
         var options = new TrainerOptions { Epochs = 1000, BatchSize = 8 };
         using var session = Session(options);
         using var cancel = new CancellationTokenSource();
-        var result = new Trainer(options).Fit(session, Dataset(), null, new SynchronousProgress(p => { if (p.Epoch == 3) cancel.Cancel(); }), cancel.Token);
+        float[]? bestWeights = null;
+        var ex = Assert.Throws<TrainingCanceledException>(() => new Trainer(options).Fit(session, Dataset(), null, new SynchronousProgress(p =>
+        {
+            if (p.IsBest) bestWeights = Weights(session);
+            if (p.Epoch == 3) cancel.Cancel();
+        }), cancel.Token));
         Assert.Multiple(() =>
         {
-            Assert.That(result.Cancelled, Is.True);
-            Assert.That(result.History, Has.Count.EqualTo(3));
-            Assert.That(result.BestEpoch, Is.InRange(1, 3));
+            Assert.That(ex, Is.InstanceOf<OperationCanceledException>());
+            Assert.That(ex!.CancellationToken, Is.EqualTo(cancel.Token));
+            Assert.That(ex.Result.History, Has.Count.EqualTo(3));
+            Assert.That(ex.Result.BestEpoch, Is.InRange(1, 3));
+            Assert.That(Weights(session), Is.EqualTo(bestWeights), "the session holds the best epoch's weights");
+        });
+    }
+
+    [Test]
+    public void Fit_AlreadyCancelledTokenThrowsBeforeAnyWork()
+    {
+        var options = new TrainerOptions { Epochs = 5 };
+        using var session = Session(options);
+        var initial = Weights(session);
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+        var reports = new List<EpochProgress>();
+        Assert.Throws<OperationCanceledException>(() => new Trainer(options).Fit(session, Dataset(), null, new SynchronousProgress(reports.Add), cancel.Token));
+        Assert.Multiple(() =>
+        {
+            Assert.That(reports, Is.Empty);
+            Assert.That(Weights(session), Is.EqualTo(initial));
         });
     }
 

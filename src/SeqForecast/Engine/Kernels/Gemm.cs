@@ -546,11 +546,17 @@ internal sealed unsafe class GemmRunner : IParallelWork
 {
     private const long ParallelThreshold = 32 * 1024; // multiply-adds below which one thread is faster
     private readonly WorkerPool _pool;
+    private readonly int _parts;
     private float* _a, _b, _c;
     private int _m, _n, _k, _ldc;
     private bool _accumulate;
 
-    public GemmRunner(WorkerPool pool) => _pool = pool;
+    /// <summary>A runner whose large products use up to <paramref name="parts"/> threads of <paramref name="pool"/> (default: all of them).</summary>
+    public GemmRunner(WorkerPool pool, int parts = int.MaxValue)
+    {
+        _pool = pool;
+        _parts = Math.Min(parts, pool.ThreadCount);
+    }
 
     /// <summary>
     /// y (=|+=) W·x for a weight W [M, K] packed with <see cref="Gemm.PackVector"/>, writing y[i] at
@@ -598,14 +604,14 @@ internal sealed unsafe class GemmRunner : IParallelWork
         {
             int rowBlocks = (m + Gemm.MR - 1) / Gemm.MR;
             int panels = (n + Gemm.NR - 1) / Gemm.NR;
-            if (_pool.ThreadCount == 1 || (long)m * n * k < ParallelThreshold || rowBlocks * panels < 2)
+            if (_parts <= 1 || (long)m * n * k < ParallelThreshold || rowBlocks * panels < 2)
             {
                 if (n <= Gemm.NarrowColumns) Gemm.MultiplyNarrow(a, b, m, n, k, cp, ldc, accumulate, 0, rowBlocks);
                 else Gemm.MultiplyTiles(a, b, m, n, k, cp, ldc, accumulate, 0, rowBlocks, 0, panels);
                 return;
             }
             _a = a; _b = b; _c = cp; _m = m; _n = n; _k = k; _ldc = ldc; _accumulate = accumulate;
-            _pool.Run(this);
+            _pool.Run(this, _parts);
             _a = _b = _c = null;
         }
     }

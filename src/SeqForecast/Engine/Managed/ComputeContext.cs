@@ -2,20 +2,10 @@ using SeqForecast.Engine.Kernels;
 
 namespace SeqForecast.Engine.Managed;
 
-/// <summary>The threads and GEMM runner shared by the layers of one network.</summary>
-internal sealed class ComputeContext : IDisposable
+/// <summary>The GEMM runner shared by the layers of one micro-batch; large products use up to <c>threads</c> threads of the shared pool.</summary>
+internal sealed class ComputeContext(int threads)
 {
-    public ComputeContext(int threads)
-    {
-        Pool = new WorkerPool(threads);
-        Gemm = new GemmRunner(Pool);
-    }
-
-    public WorkerPool Pool { get; }
-
-    public GemmRunner Gemm { get; }
-
-    public void Dispose() => Pool.Dispose();
+    public GemmRunner Gemm { get; } = new(WorkerPool.Shared, threads);
 }
 
 /// <summary>Grow-only float buffers: reallocated only when a larger batch or sequence arrives, so steady-state steps allocate nothing.</summary>

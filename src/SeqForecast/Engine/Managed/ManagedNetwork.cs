@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using SeqForecast.Engine.Kernels;
 using SeqForecast.Engine.Managed.Layers;
 using SeqForecast.Randomness;
@@ -16,27 +17,30 @@ namespace SeqForecast.Engine.Managed;
 /// backward pass on one thread, with its own buffers, and the micro-batches' gradients are added in order. The
 /// arithmetic therefore depends on the micro-batch cut only, not on the number of threads: results are bit-identical
 /// for any thread count. Buffers grow to the largest batch and sequence seen and are reused, so a steady training loop
-/// allocates nothing. One instance is not thread-safe.</para>
+/// allocates nothing. Threads come from the process-wide worker pool; a network owns none.</para>
+/// <para>Thread safety: <see cref="Forward"/> with <c>training: false</c> may run on any number of threads at once
+/// (each call rents its own buffers, and gets the same bits as a serial call). Every other member (training passes,
+/// <see cref="Backward"/>, parameter changes) needs exclusive access: no other call may run at the same time.
+/// <see cref="ManagedSession"/> enforces that with a reader-writer lock.</para>
 /// </remarks>
-public sealed class ManagedNetwork : IDisposable
+internal sealed class ManagedNetwork
 {
     /// <summary>Windows per micro-batch (one thread's share of a batch).</summary>
     public const int MicroBatch = 32;
 
-    private readonly WorkerPool _pool;
-    private readonly List<Replica> _replicas = [];
-    private readonly ChunkWork _work;
+    private readonly Pass _trainingPass;
+    private readonly ConcurrentBag<Pass> _inferencePasses = [];
     private readonly float[] _parameters;
     private readonly float[] _gradients;
     private readonly ulong _dropoutSeed;
+    private long _weightsVersion = 1;
     private long _step;
-    private int _batch, _timeSteps, _chunks;
     private bool _hasTrainingForward;
 
     /// <summary>Creates a network with PyTorch-style initial weights (see <see cref="ParameterInitializer"/>).</summary>
     /// <param name="options">Shape. Validated here.</param>
     /// <param name="seed">Seed of the initial weights and of the dropout masks.</param>
-    /// <param name="threads">Threads for micro-batches; 0 uses every core. Results do not depend on it.</param>
+    /// <param name="threads">Threads for micro-batches (at most the shared pool's size); 0 uses the whole pool. Results do not depend on it.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range, or <paramref name="threads"/> is negative.</exception>
     public ManagedNetwork(NetworkOptions options, ulong seed = 0, int threads = 0)
     {
@@ -45,13 +49,12 @@ public sealed class ManagedNetwork : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
         Options = options;
         Layout = ParameterLayout.For(options);
-        _pool = new WorkerPool(threads == 0 ? Environment.ProcessorCount : threads);
-        _work = new ChunkWork(this);
+        Threads = threads == 0 ? WorkerPool.Shared.ThreadCount : Math.Min(threads, WorkerPool.Shared.ThreadCount);
+        _trainingPass = new Pass(this);
         _parameters = new float[Layout.TotalLength];
         _gradients = new float[Layout.TotalLength];
         ParameterInitializer.Initialize(options, seed, _parameters);
         _dropoutSeed = DeterministicRandom.DeriveSeed(seed, 0xD50);
-        Threads = _pool.ThreadCount;
     }
 
     /// <summary>The network's shape.</summary>
@@ -60,7 +63,7 @@ public sealed class ManagedNetwork : IDisposable
     /// <summary>Names, shapes and offsets of the parameters.</summary>
     public ParameterLayout Layout { get; }
 
-    /// <summary>Threads the micro-batches run on.</summary>
+    /// <summary>Threads the micro-batches of one call run on (at most).</summary>
     public int Threads { get; }
 
     /// <summary>All parameters, in <see cref="Layout"/> order.</summary>
@@ -102,10 +105,7 @@ public sealed class ManagedNetwork : IDisposable
     }
 
     /// <summary>Tells the network its parameters changed in place (after an optimizer step), so packed weights are rebuilt.</summary>
-    public void MarkParametersChanged()
-    {
-        foreach (var replica in _replicas) replica.WeightsChanged = true;
-    }
+    public void MarkParametersChanged() => Interlocked.Increment(ref _weightsVersion);
 
     /// <summary>Sets every gradient to zero.</summary>
     public void ZeroGradients() => Array.Clear(_gradients);
@@ -115,29 +115,47 @@ public sealed class ManagedNetwork : IDisposable
     /// <param name="batch">Windows in the batch. Range: ≥ 1.</param>
     /// <param name="timeSteps">Steps per window. Range: ≥ 1.</param>
     /// <param name="outputs">Outputs <c>[batch, OutputSize]</c>.</param>
-    /// <param name="training">Apply dropout and keep what <see cref="Backward"/> needs.</param>
+    /// <param name="training">Apply dropout and keep what <see cref="Backward"/> needs. Inference passes (false) may run concurrently.</param>
     /// <exception cref="ArgumentException">A span is shorter than its shape.</exception>
     public void Forward(ReadOnlySpan<float> inputs, int batch, int timeSteps, Span<float> outputs, bool training)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(timeSteps);
         int features = Options.InputSize;
-        if (inputs.Length < batch * timeSteps * features)
-            throw new ArgumentException($"inputs has {inputs.Length} floats; batch {batch} × time {timeSteps} × features {features} needs {batch * timeSteps * features}", nameof(inputs));
-        if (outputs.Length < batch * Options.OutputSize)
-            throw new ArgumentException($"outputs has {outputs.Length} floats; batch {batch} × outputs {Options.OutputSize} needs {batch * Options.OutputSize}", nameof(outputs));
-        _batch = batch;
-        _timeSteps = timeSteps;
-        _chunks = (batch + MicroBatch - 1) / MicroBatch;
-        while (_replicas.Count < _chunks) _replicas.Add(new Replica(Options, Layout));
-        if (training) _step++;
-        unsafe
+        if (inputs.Length < (long)batch * timeSteps * features)
+            throw new ArgumentException($"inputs has {inputs.Length} floats; batch {batch} × time {timeSteps} × features {features} needs {(long)batch * timeSteps * features}", nameof(inputs));
+        if (outputs.Length < (long)batch * Options.OutputSize)
+            throw new ArgumentException($"outputs has {outputs.Length} floats; batch {batch} × outputs {Options.OutputSize} needs {(long)batch * Options.OutputSize}", nameof(outputs));
+        long version = Volatile.Read(ref _weightsVersion);
+        if (training)
         {
-            fixed (float* x = inputs)
-            fixed (float* y = outputs)
-                Run(x, y, backward: false, training);
+            _step++;
+            _trainingPass.Prepare(batch, timeSteps, version, _step);
+            unsafe
+            {
+                fixed (float* x = inputs)
+                fixed (float* y = outputs)
+                    _trainingPass.Run(x, y, backward: false, training: true);
+            }
+            _hasTrainingForward = true;
+            return;
         }
-        _hasTrainingForward = training;
+        _hasTrainingForward = false;
+        var pass = _inferencePasses.TryTake(out var rented) ? rented : new Pass(this);
+        try
+        {
+            pass.Prepare(batch, timeSteps, version, step: 0);
+            unsafe
+            {
+                fixed (float* x = inputs)
+                fixed (float* y = outputs)
+                    pass.Run(x, y, backward: false, training: false);
+            }
+        }
+        finally
+        {
+            _inferencePasses.Add(pass);
+        }
     }
 
     /// <summary>
@@ -149,72 +167,91 @@ public sealed class ManagedNetwork : IDisposable
     {
         if (!_hasTrainingForward)
             throw new InvalidOperationException("Backward needs a preceding Forward with training: true; call Forward(..., training: true) first");
-        if (dOutputs.Length < _batch * Options.OutputSize)
-            throw new ArgumentException($"dOutputs has {dOutputs.Length} floats; batch {_batch} × outputs {Options.OutputSize} needs {_batch * Options.OutputSize}", nameof(dOutputs));
+        var pass = _trainingPass;
+        if (dOutputs.Length < (long)pass.Batch * Options.OutputSize)
+            throw new ArgumentException($"dOutputs has {dOutputs.Length} floats; batch {pass.Batch} × outputs {Options.OutputSize} needs {(long)pass.Batch * Options.OutputSize}", nameof(dOutputs));
         unsafe
         {
             fixed (float* d = dOutputs)
-                Run(d, null, backward: true, training: true);
+                pass.Run(d, null, backward: true, training: true);
         }
         // Micro-batch gradients are added in micro-batch order, whichever thread computed them.
-        for (int c = 0; c < _chunks; c++)
-            System.Numerics.Tensors.TensorPrimitives.Add(_gradients, _replicas[c].Gradients, _gradients);
+        for (int c = 0; c < pass.Chunks; c++)
+            System.Numerics.Tensors.TensorPrimitives.Add(_gradients, pass.Replicas[c].Gradients, _gradients);
     }
 
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        _pool.Dispose();
-        foreach (var replica in _replicas) replica.Dispose();
-    }
-
-    private unsafe void Run(float* first, float* second, bool backward, bool training)
-    {
-        _work.Set(first, second, backward, training);
-        if (_chunks == 1 || _pool.ThreadCount == 1) ((IParallelWork)_work).Execute(0, 1);
-        else _pool.Run(_work);
-    }
-
-    private unsafe void RunChunk(int chunk, float* first, float* second, bool backward, bool training)
-    {
-        int start = chunk * MicroBatch;
-        int size = Math.Min(MicroBatch, _batch - start);
-        var replica = _replicas[chunk];
-        int outputs = Options.OutputSize;
-        if (backward)
-        {
-            replica.Backward(new ReadOnlySpan<float>(first + (long)start * outputs, size * outputs), _parameters);
-            return;
-        }
-        int inputLength = _timeSteps * Options.InputSize;
-        var chunkInputs = new ReadOnlySpan<float>(first + (long)start * inputLength, size * inputLength);
-        var chunkOutputs = new Span<float>(second + (long)start * outputs, size * outputs);
-        ulong dropoutSeed = DeterministicRandom.DeriveSeed(_dropoutSeed, ((ulong)_step << 20) | (uint)chunk);
-        replica.Forward(chunkInputs, size, _timeSteps, chunkOutputs, training, _parameters, dropoutSeed);
-    }
-
-    private sealed unsafe class ChunkWork(ManagedNetwork network) : IParallelWork
+    /// <summary>
+    /// One call's state: the micro-batch replicas and the shape of the batch. The training pass is reused by every
+    /// training step; inference passes are rented per call, so concurrent predictions never share buffers.
+    /// </summary>
+    private sealed unsafe class Pass(ManagedNetwork network) : IParallelWork
     {
         private float* _first, _second;
         private bool _backward, _training;
+        private long _version, _step;
 
-        public void Set(float* first, float* second, bool backward, bool training)
+        public List<Replica> Replicas { get; } = [];
+
+        public int Batch { get; private set; }
+
+        public int TimeSteps { get; private set; }
+
+        public int Chunks { get; private set; }
+
+        public void Prepare(int batch, int timeSteps, long version, long step)
+        {
+            Batch = batch;
+            TimeSteps = timeSteps;
+            Chunks = (batch + MicroBatch - 1) / MicroBatch;
+            _version = version;
+            _step = step;
+            while (Replicas.Count < Chunks) Replicas.Add(new Replica(network.Options, network.Layout));
+        }
+
+        public void Run(float* first, float* second, bool backward, bool training)
         {
             _first = first;
             _second = second;
             _backward = backward;
             _training = training;
+            try
+            {
+                if (Chunks == 1 || network.Threads == 1) Execute(0, 1);
+                else WorkerPool.Shared.Run(this, Math.Min(network.Threads, Chunks));
+            }
+            finally
+            {
+                _first = _second = null;
+            }
         }
 
-        void IParallelWork.Execute(int part, int parts)
+        public void Execute(int part, int parts)
         {
-            for (int c = part; c < network._chunks; c += parts)
-                network.RunChunk(c, _first, _second, _backward, _training);
+            for (int c = part; c < Chunks; c += parts)
+                RunChunk(c);
+        }
+
+        private void RunChunk(int chunk)
+        {
+            int start = chunk * MicroBatch;
+            int size = Math.Min(MicroBatch, Batch - start);
+            var replica = Replicas[chunk];
+            int outputs = network.Options.OutputSize;
+            if (_backward)
+            {
+                replica.Backward(new ReadOnlySpan<float>(_first + (long)start * outputs, size * outputs), network._parameters);
+                return;
+            }
+            long inputLength = (long)TimeSteps * network.Options.InputSize;
+            var chunkInputs = new ReadOnlySpan<float>(_first + start * inputLength, checked((int)(size * inputLength)));
+            var chunkOutputs = new Span<float>(_second + (long)start * outputs, size * outputs);
+            ulong dropoutSeed = DeterministicRandom.DeriveSeed(network._dropoutSeed, ((ulong)_step << 20) | (uint)chunk);
+            replica.Forward(chunkInputs, size, TimeSteps, chunkOutputs, _training, network._parameters, dropoutSeed, _version);
         }
     }
 
     /// <summary>One micro-batch's layers and buffers; its GEMMs run on the thread that runs it.</summary>
-    private sealed class Replica : IDisposable
+    private sealed class Replica
     {
         private readonly NetworkOptions _options;
         private readonly ComputeContext _context = new(1);
@@ -245,12 +282,13 @@ public sealed class ManagedNetwork : IDisposable
             _head = new DenseLayer(_context, options.HiddenSize, options.OutputSize, layout);
         }
 
-        public bool WeightsChanged { get; set; } = true;
+        /// <summary>The weights version the packed copies were built from (0: never packed).</summary>
+        private long _packedVersion;
 
         /// <summary>This micro-batch's gradients, written (not accumulated) by each backward pass.</summary>
         public float[] Gradients { get; }
 
-        public void Forward(ReadOnlySpan<float> inputs, int batch, int timeSteps, Span<float> outputs, bool training, ReadOnlySpan<float> parameters, ulong dropoutSeed)
+        public void Forward(ReadOnlySpan<float> inputs, int batch, int timeSteps, Span<float> outputs, bool training, ReadOnlySpan<float> parameters, ulong dropoutSeed, long version)
         {
             int features = _options.InputSize, hidden = _options.HiddenSize;
             _batch = batch;
@@ -261,12 +299,13 @@ public sealed class ManagedNetwork : IDisposable
                     for (int f = 0; f < features; f++)
                         _input[(t * features + f) * batch + b] = inputs[(b * timeSteps + t) * features + f];
             if (training) _random.Reseed(dropoutSeed);
+            bool weightsChanged = _packedVersion != version;
 
             ReadOnlySpan<float> layerInput = _input.AsSpan(0, timeSteps * features * batch);
             int sequence = timeSteps * hidden * batch;
             for (int l = 0; l < _layers.Length; l++)
             {
-                _layers[l].Forward(layerInput, parameters, timeSteps, batch, WeightsChanged);
+                _layers[l].Forward(layerInput, parameters, timeSteps, batch, weightsChanged);
                 layerInput = _layers[l].Output;
                 if (training && _dropouts[l] is { } dropout)
                 {
@@ -275,8 +314,8 @@ public sealed class ManagedNetwork : IDisposable
                 }
             }
             var last = _layers[^1].Output.Slice((timeSteps - 1) * hidden * batch, hidden * batch);
-            _head.Forward(last, parameters, batch, WeightsChanged, outputs);
-            WeightsChanged = false;
+            _head.Forward(last, parameters, batch, weightsChanged, outputs);
+            _packedVersion = version;
         }
 
         public void Backward(ReadOnlySpan<float> dOutputs, ReadOnlySpan<float> parameters)
@@ -306,7 +345,5 @@ public sealed class ManagedNetwork : IDisposable
                 dInput = swap;
             }
         }
-
-        public void Dispose() => _context.Dispose();
     }
 }

@@ -11,7 +11,7 @@ public class ManagedNetworkTests
     [TestCase(CellType.Gru, 2)]
     public void Backward_WholeNetworkMatchesFiniteDifferences(CellType cell, int layers)
     {
-        using var network = new ManagedNetwork(new NetworkOptions(cell, 3, 6, layers, 4), seed: 3, threads: 1);
+        var network = new ManagedNetwork(new NetworkOptions(cell, 3, 6, layers, 4), seed: 3, threads: 1);
         int batch = 2, time = 5;
         var inputs = GradientCheck.Random(batch * time * 3, 12);
         var targets = GradientCheck.Random(batch * 4, 13);
@@ -38,7 +38,7 @@ public class ManagedNetworkTests
     [Test]
     public void Parameters_InitialisedUniformWithinOneOverSqrtHidden()
     {
-        using var network = new ManagedNetwork(new NetworkOptions(CellType.Lstm, 1, 64, 2, 7), seed: 1);
+        var network = new ManagedNetwork(new NetworkOptions(CellType.Lstm, 1, 64, 2, 7), seed: 1);
         var values = network.Parameters.ToArray();
         Assert.Multiple(() =>
         {
@@ -58,7 +58,7 @@ public class ManagedNetworkTests
         // Batches of up to Gemm.NarrowColumns run matrix-vector kernels; windows 33..36 of a batch of 40 fall in a
         // narrow last micro-batch; all must equal the windows' outputs inside a wide micro-batch.
         var options = new NetworkOptions(cell, features, 24, layers, 2);
-        using var network = new ManagedNetwork(options, seed: 9, threads: 1);
+        var network = new ManagedNetwork(options, seed: 9, threads: 1);
         int steps = 7, length = steps * features;
         var inputs = GradientCheck.Random(40 * length, 15);
         var wide = new float[40 * 2];
@@ -81,8 +81,8 @@ public class ManagedNetworkTests
     public void Forward_IsBitIdenticalForOneOrTwoThreads()
     {
         var options = new NetworkOptions(CellType.Gru, 2, 40, 2, 3);
-        using var one = new ManagedNetwork(options, seed: 5, threads: 1);
-        using var two = new ManagedNetwork(options, seed: 5, threads: 2);
+        var one = new ManagedNetwork(options, seed: 5, threads: 1);
+        var two = new ManagedNetwork(options, seed: 5, threads: 2);
         var inputs = GradientCheck.Random(64 * 10 * 2, 14);
         var a = new float[64 * 3];
         var b = new float[64 * 3];
@@ -94,7 +94,7 @@ public class ManagedNetworkTests
     [Test]
     public void Backward_WithoutTrainingForwardIsInvalidOperation()
     {
-        using var network = new ManagedNetwork(new NetworkOptions(CellType.Lstm, 1, 4, 1, 1));
+        var network = new ManagedNetwork(new NetworkOptions(CellType.Lstm, 1, 4, 1, 1));
         network.Forward(new float[5], 1, 5, new float[1], training: false);
         var ex = Assert.Throws<InvalidOperationException>(() => network.Backward(new float[1]));
         Assert.That(ex!.Message, Does.Contain("training: true"));
@@ -103,7 +103,7 @@ public class ManagedNetworkTests
     [Test]
     public void Forward_RejectsShortInputs()
     {
-        using var network = new ManagedNetwork(new NetworkOptions(CellType.Lstm, 2, 4, 1, 1));
+        var network = new ManagedNetwork(new NetworkOptions(CellType.Lstm, 2, 4, 1, 1));
         var ex = Assert.Throws<ArgumentException>(() => network.Forward(new float[5], 1, 5, new float[1], training: false));
         Assert.That(ex!.Message, Does.Contain("batch 1 × time 5 × features 2 needs 10"));
     }
@@ -111,7 +111,7 @@ public class ManagedNetworkTests
     [Test]
     public void SetParameter_RejectsWrongShapeAndName()
     {
-        using var network = new ManagedNetwork(new NetworkOptions(CellType.Gru, 1, 4, 1, 1));
+        var network = new ManagedNetwork(new NetworkOptions(CellType.Gru, 1, 4, 1, 1));
         Assert.Multiple(() =>
         {
             Assert.That(Assert.Throws<ArgumentException>(() => network.SetParameter("rnn.weight_ih_l0", new float[3]))!.Message, Does.Contain("shape [12, 1]"));

@@ -60,7 +60,7 @@ public class PyTorchParityTests
     [TestCaseSource(nameof(Cases))]
     public void Forward_MatchesPyTorchOutputsAndLoss(NetworkCase c)
     {
-        using var network = Load(c);
+        var network = Load(c);
         var outputs = new float[c.Batch * c.OutputSize];
         network.Forward(c.Input, c.Batch, c.TimeSteps, outputs, training: false);
         double loss = LossFunctions.Compute(c.LossOptions, outputs, c.Target, Span<float>.Empty);
@@ -74,7 +74,7 @@ public class PyTorchParityTests
     [TestCaseSource(nameof(Cases))]
     public void Backward_MatchesPyTorchGradients(NetworkCase c)
     {
-        using var network = Load(c);
+        var network = Load(c);
         var outputs = new float[c.Batch * c.OutputSize];
         var dOutputs = new float[outputs.Length];
         network.Forward(c.Input, c.Batch, c.TimeSteps, outputs, training: true);

@@ -12,7 +12,7 @@ public class DenseAndDropoutGradientTests
     public void Dense_BackwardMatchesFiniteDifferences(int hidden, int outputs, int batch)
     {
         var layout = ParameterLayout.For(new NetworkOptions(CellType.Lstm, 1, hidden, 1, outputs));
-        using var context = new ComputeContext(1);
+        var context = new ComputeContext(1);
         var head = new DenseLayer(context, hidden, outputs, layout);
         var parameters = GradientCheck.Random(layout.TotalLength, 7);
         var input = GradientCheck.Random(hidden * batch, 8);          // [H, B]

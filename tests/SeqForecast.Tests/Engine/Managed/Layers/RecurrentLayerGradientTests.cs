@@ -15,7 +15,7 @@ public class RecurrentLayerGradientTests
     {
         var options = new NetworkOptions(cell, inputSize, hidden, 1, 1);
         var layout = ParameterLayout.For(options);
-        using var context = new ComputeContext(1);
+        var context = new ComputeContext(1);
         RecurrentLayer layer = cell == CellType.Lstm ? new LstmLayer(context, 0, inputSize, hidden, layout) : new GruLayer(context, 0, inputSize, hidden, layout);
         var parameters = GradientCheck.Random(layout.TotalLength, 1, 0.5f);
         var input = GradientCheck.Random(timeSteps * inputSize * batch, 2);     // [T, in, B]
@@ -40,7 +40,7 @@ public class RecurrentLayerGradientTests
     {
         var options = new NetworkOptions(CellType.Lstm, 2, 3, 1, 1);
         var layout = ParameterLayout.For(options);
-        using var context = new ComputeContext(1);
+        var context = new ComputeContext(1);
         var layer = new LstmLayer(context, 0, 2, 3, layout);
         var parameters = GradientCheck.Random(layout.TotalLength, 4, 0.5f);
         var input = GradientCheck.Random(3 * 2 * 2, 5);
