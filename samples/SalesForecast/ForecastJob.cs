@@ -112,7 +112,6 @@ internal sealed class ForecastJob(IAnsiConsole console)
             HiddenSize = 64,
             Layers = 2,
             Dropout = 0.1,
-            Scaler = new StandardScaler(),
             NonNegative = true,
             Backend = backend,
             Training = new TrainerOptions

@@ -149,7 +149,7 @@ public class AppTests
         var (code, output, error) = Run([.. Quick, "--model", "gru", "--device", "libtorch-cpu", "--output", In("out")]);
         Assert.That(code, Is.Zero, error + output);
         using var model = FittedRnnForecaster.Load(In("out/gru.safetensors"));
-        Assert.That(model.Config.TrainedOn, Is.EqualTo("libtorch-cpu"));
+        Assert.That(model.Info.TrainedOn, Is.EqualTo("libtorch-cpu"));
     }
 
     [Test]

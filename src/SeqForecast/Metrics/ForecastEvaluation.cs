@@ -18,8 +18,12 @@ public sealed record MetricValues(double Mse, double Mae, double Rmse, double Ma
 
 /// <summary>Per-series metrics and their M4-style aggregate.</summary>
 /// <param name="PerSeries">Metrics of each series, in input order.</param>
-/// <param name="Overall">Mean of the per-series values (MAPE: mean over the series where it is defined).</param>
-public sealed record MetricReport(IReadOnlyList<(string SeriesId, MetricValues Values)> PerSeries, MetricValues Overall);
+/// <param name="Overall">Mean of the per-series values (MAPE and MASE: mean over the series where they are defined).</param>
+public sealed record MetricReport(IReadOnlyList<(string SeriesId, MetricValues Values)> PerSeries, MetricValues Overall)
+{
+    /// <summary>Series whose MASE is undefined (a constant or exactly periodic history) and left out of its mean, with the reason.</summary>
+    public IReadOnlyList<(string SeriesId, string Problem)> Undefined { get; init; } = [];
+}
 
 /// <summary>Scores forecasts of many series and aggregates them as the M4 competition does: the mean of per-series values.</summary>
 public static class ForecastEvaluation
@@ -33,7 +37,9 @@ public static class ForecastEvaluation
         ArgumentNullException.ThrowIfNull(forecasts);
         if (forecasts.Count == 0)
             throw new ArgumentException("forecasts is empty; evaluation needs at least one series", nameof(forecasts));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(seasonalPeriod);
         var perSeries = new List<(string, MetricValues)>();
+        var undefined = new List<(string, string)>();
         foreach (var f in forecasts)
         {
             try
@@ -41,13 +47,23 @@ public static class ForecastEvaluation
                 var actual = f.Actual.ToArray();
                 var forecast = f.Forecast.ToArray();
                 double mse = ForecastMetrics.Mse(actual, forecast);
+                double mase;
+                try
+                {
+                    mase = ForecastMetrics.Mase(actual, forecast, f.InSample.ToArray(), seasonalPeriod);
+                }
+                catch (ArgumentException ex) when (ex.ParamName == "inSample")
+                {
+                    mase = double.NaN;
+                    undefined.Add((f.SeriesId, SeqForecast.Data.ErrorMessages.Bare(ex)));
+                }
                 perSeries.Add((f.SeriesId, new MetricValues(
                     mse,
                     ForecastMetrics.Mae(actual, forecast),
                     Math.Sqrt(mse),
                     ForecastMetrics.Mape(actual, forecast, ZeroActualPolicy.Skip),
                     ForecastMetrics.Smape(actual, forecast),
-                    ForecastMetrics.Mase(actual, forecast, f.InSample.ToArray(), seasonalPeriod))));
+                    mase)));
             }
             catch (ArgumentException ex)
             {
@@ -56,9 +72,10 @@ public static class ForecastEvaluation
         }
         var values = perSeries.Select(p => p.Item2).ToArray();
         var mapes = values.Select(v => v.Mape).Where(double.IsFinite).ToArray();
+        var mases = values.Select(v => v.Mase).Where(double.IsFinite).ToArray();
         var overall = new MetricValues(
             values.Average(v => v.Mse), values.Average(v => v.Mae), values.Average(v => v.Rmse),
-            mapes.Length == 0 ? double.NaN : mapes.Average(), values.Average(v => v.Smape), values.Average(v => v.Mase));
-        return new MetricReport(perSeries, overall);
+            mapes.Length == 0 ? double.NaN : mapes.Average(), values.Average(v => v.Smape), mases.Length == 0 ? double.NaN : mases.Average());
+        return new MetricReport(perSeries, overall) { Undefined = undefined };
     }
 }

@@ -85,7 +85,15 @@ public static class ForecastMetrics
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="seasonalPeriod"/> is below 1.</exception>
     /// <exception cref="ArgumentException">The in-sample history has m points or fewer, holds non-finite values, or its seasonal-naive MAE is 0 (a constant or exactly periodic history), where MASE is undefined.</exception>
-    public static double Mase(ReadOnlySpan<double> actual, ReadOnlySpan<double> forecast, ReadOnlySpan<double> inSample, int seasonalPeriod)
+    public static double Mase(ReadOnlySpan<double> actual, ReadOnlySpan<double> forecast, ReadOnlySpan<double> inSample, int seasonalPeriod) =>
+        Mae(actual, forecast) / SeasonalNaiveScale(inSample, seasonalPeriod);
+
+    /// <summary>
+    /// The in-sample seasonal-naive MAE that scales MASE and MSIS: <c>(1/(T − m))·Σ_{t=m+1..T}|x(t) − x(t−m)|</c>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="seasonalPeriod"/> is below 1.</exception>
+    /// <exception cref="ArgumentException">The history has m points or fewer, holds non-finite values, or the scale is 0.</exception>
+    public static double SeasonalNaiveScale(ReadOnlySpan<double> inSample, int seasonalPeriod)
     {
         if (seasonalPeriod < 1)
             throw new ArgumentOutOfRangeException(nameof(seasonalPeriod), seasonalPeriod, $"seasonal period ({seasonalPeriod}) must be >= 1");
@@ -101,7 +109,7 @@ public static class ForecastMetrics
         scale /= inSample.Length - seasonalPeriod;
         if (scale == 0)
             throw new ArgumentException($"the in-sample seasonal-naive MAE (period {seasonalPeriod}) is 0, so MASE is undefined; the history repeats exactly", nameof(inSample));
-        return Mae(actual, forecast) / scale;
+        return scale;
     }
 
     private static void Check(ReadOnlySpan<double> actual, ReadOnlySpan<double> forecast)

@@ -58,9 +58,20 @@ public sealed class FittedScaler
     private readonly AffineTransform[]? _global;
 
     /// <summary>Creates a fitted scaler from its state (used by model files). Prefer <see cref="IScaler.Fit"/>.</summary>
+    /// <param name="kind">Min-max or standard.</param>
+    /// <param name="scope">Per-series or global.</param>
+    /// <param name="columns">Fitted columns.</param>
+    /// <param name="perSeries">Per-series transforms (per-series scope).</param>
+    /// <param name="global">Global transforms (global scope).</param>
+    /// <param name="rangeMin">Min-max target range start (for fitting series it has not seen).</param>
+    /// <param name="rangeMax">Min-max target range end.</param>
     /// <exception cref="ArgumentException">A scale is zero or not finite, or the state does not match the scope.</exception>
-    public FittedScaler(ScalerKind kind, ScalingScope scope, IReadOnlyList<string> columns, IReadOnlyDictionary<string, AffineTransform[]> perSeries, AffineTransform[]? global)
+    public FittedScaler(ScalerKind kind, ScalingScope scope, IReadOnlyList<string> columns, IReadOnlyDictionary<string, AffineTransform[]> perSeries, AffineTransform[]? global, double rangeMin = 0, double rangeMax = 1)
     {
+        if (!Enum.IsDefined(kind)) throw new ArgumentOutOfRangeException(nameof(kind), kind, "kind must be MinMax or Standard");
+        if (!Enum.IsDefined(scope)) throw new ArgumentOutOfRangeException(nameof(scope), scope, "scope must be PerSeries or Global");
+        if (!double.IsFinite(rangeMin) || !double.IsFinite(rangeMax) || rangeMax <= rangeMin)
+            throw new ArgumentException($"range [{rangeMin}, {rangeMax}] is invalid; the end must exceed the start and both be finite", nameof(rangeMax));
         ArgumentNullException.ThrowIfNull(columns);
         ArgumentNullException.ThrowIfNull(perSeries);
         if (scope == ScalingScope.Global && global is null)
@@ -75,6 +86,8 @@ public sealed class FittedScaler
                 throw new ArgumentException($"transform {t} is invalid; scale must be finite and non-zero, offset finite", nameof(perSeries));
         Kind = kind;
         Scope = scope;
+        RangeMin = rangeMin;
+        RangeMax = rangeMax;
         Columns = columns.ToArray();
         _perSeries = new Dictionary<string, AffineTransform[]>(perSeries, StringComparer.Ordinal);
         _global = global;
@@ -85,6 +98,30 @@ public sealed class FittedScaler
 
     /// <summary>Per-series or global statistics.</summary>
     public ScalingScope Scope { get; }
+
+    /// <summary>Start of the min-max target range.</summary>
+    public double RangeMin { get; }
+
+    /// <summary>End of the min-max target range.</summary>
+    public double RangeMax { get; }
+
+    /// <summary>True when the scaler has statistics for <paramref name="seriesId"/> (always, for a global scaler).</summary>
+    public bool Knows(string seriesId) => _global is not null || _perSeries.ContainsKey(seriesId);
+
+    /// <summary>
+    /// The transform of <paramref name="column"/> for series <paramref name="seriesId"/>; for a per-series scaler and a
+    /// series it was not fitted on, a transform of the same kind fitted on <paramref name="history"/> (the series' own
+    /// history), so a global model can forecast a series it never saw.
+    /// </summary>
+    /// <exception cref="ArgumentException">The column was not fitted.</exception>
+    public AffineTransform TransformFor(string seriesId, string column, ReadOnlySpan<double> history)
+    {
+        if (Knows(seriesId)) return Get(seriesId, column);
+        if (!Columns.Contains(column))
+            throw new ArgumentException($"column '{column}' was not fitted; the scaler knows: {string.Join(", ", Columns)}", nameof(column));
+        var values = history.ToArray();
+        return Kind == ScalerKind.MinMax ? ScalerFitting.MinMax(values, RangeMin, RangeMax) : ScalerFitting.Standard(values);
+    }
 
     /// <summary>Columns the scaler was fitted on.</summary>
     public IReadOnlyList<string> Columns { get; }

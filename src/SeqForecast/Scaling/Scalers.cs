@@ -45,14 +45,7 @@ public sealed class MinMaxScaler(MinMaxScalerOptions? options = null) : IScaler
         if (!double.IsFinite(Options.RangeMin) || !double.IsFinite(Options.RangeMax) || Options.RangeMax <= Options.RangeMin)
             throw new ArgumentOutOfRangeException(nameof(Options), $"range [{Options.RangeMin}, {Options.RangeMax}] is invalid; RangeMax must be greater than RangeMin and both finite");
         double a = Options.RangeMin, b = Options.RangeMax;
-        return ScalerFitting.Fit(split, ScalerKind.MinMax, Options.Scope, Options.Columns, values =>
-        {
-            double min = double.PositiveInfinity, max = double.NegativeInfinity;
-            foreach (var v in values) { min = Math.Min(min, v); max = Math.Max(max, v); }
-            double range = max - min;
-            double scale = range > 0 ? (b - a) / range : 1.0;
-            return new AffineTransform(scale, a - min * scale);
-        });
+        return ScalerFitting.Fit(split, ScalerKind.MinMax, Options.Scope, Options.Columns, values => ScalerFitting.MinMax(values, a, b), a, b);
     }
 }
 
@@ -66,22 +59,47 @@ public sealed class StandardScaler(StandardScalerOptions? options = null) : ISca
     public StandardScalerOptions Options { get; } = options ?? new StandardScalerOptions();
 
     /// <inheritdoc />
-    public FittedScaler Fit(DatasetSplit split) => ScalerFitting.Fit(split, ScalerKind.Standard, Options.Scope, Options.Columns, values =>
-    {
-        double mean = 0;
-        long n = 0;
-        foreach (var v in values) { n++; mean += (v - mean) / n; }
-        double m2 = 0;
-        foreach (var v in values) m2 += (v - mean) * (v - mean);
-        double std = Math.Sqrt(m2 / n);
-        double scale = std > 0 ? 1.0 / std : 1.0;
-        return new AffineTransform(scale, -mean * scale);
-    });
+    public FittedScaler Fit(DatasetSplit split) => ScalerFitting.Fit(split, ScalerKind.Standard, Options.Scope, Options.Columns, ScalerFitting.Standard);
 }
 
 internal static class ScalerFitting
 {
-    public static FittedScaler Fit(DatasetSplit split, ScalerKind kind, ScalingScope scope, IReadOnlyList<string>? requestedColumns, Func<IEnumerable<double>, AffineTransform> fit)
+    /// <summary>Min-max to [a, b]; a constant column maps to a with unit slope.</summary>
+    public static AffineTransform MinMax(IEnumerable<double> values, double a, double b)
+    {
+        double min = double.PositiveInfinity, max = double.NegativeInfinity;
+        foreach (var v in values) { min = Math.Min(min, v); max = Math.Max(max, v); }
+        if (!double.IsFinite(min)) return new AffineTransform(1, a);
+        double range = max - min;
+        double scale = range > 0 && double.IsFinite((b - a) / range) ? (b - a) / range : 1.0;
+        return Checked(new AffineTransform(scale, a - min * scale), min, max);
+    }
+
+    /// <summary>Z-score with the population standard deviation; a constant column uses σ = 1.</summary>
+    public static AffineTransform Standard(IEnumerable<double> values)
+    {
+        double mean = 0, m2 = 0;
+        long n = 0;
+        foreach (var v in values)
+        {
+            n++;
+            double delta = v - mean;
+            mean += delta / n;
+            m2 += delta * (v - mean);
+        }
+        double std = n > 0 ? Math.Sqrt(m2 / n) : 0;
+        double scale = std > 0 && double.IsFinite(1.0 / std) ? 1.0 / std : 1.0;
+        return Checked(new AffineTransform(scale, -mean * scale), mean, mean);
+    }
+
+    private static AffineTransform Checked(AffineTransform transform, double low, double high)
+    {
+        if (transform.Scale == 0 || !double.IsFinite(transform.Scale) || !double.IsFinite(transform.Offset))
+            throw new ArgumentException($"values between {low:G6} and {high:G6} cannot be scaled in double precision (the transform would be {transform}); rescale the data (for example to thousands) first", "values");
+        return transform;
+    }
+
+    public static FittedScaler Fit(DatasetSplit split, ScalerKind kind, ScalingScope scope, IReadOnlyList<string>? requestedColumns, Func<IEnumerable<double>, AffineTransform> fit, double rangeMin = 0, double rangeMax = 1)
     {
         ArgumentNullException.ThrowIfNull(split);
         var train = split.Train;
@@ -105,6 +123,6 @@ internal static class ScalerFitting
             foreach (var series in train)
                 if (!perSeries.TryAdd(series.Id, columns.Select(c => fit(series.Column(c).ToArray())).ToArray()))
                     throw new ArgumentException($"series id '{series.Id}' appears twice in the training data; per-series scaling needs unique ids", nameof(split));
-        return new FittedScaler(kind, scope, columns, perSeries, global);
+        return new FittedScaler(kind, scope, columns, perSeries, global, rangeMin, rangeMax);
     }
 }

@@ -22,6 +22,12 @@ public sealed record BacktestOptions(int InitialTrainLength, int Horizon)
     /// <summary>Expanding (default) or sliding training window.</summary>
     public BacktestWindow Window { get; init; } = BacktestWindow.Expanding;
 
+    /// <summary>
+    /// For backtests that fit (<c>Backtesting.Run</c>): refit the forecaster every this many folds, on the data before
+    /// the fold's origin; 0 (default) fits once, on the first fold's data. Range: ≥ 0.
+    /// </summary>
+    public int RefitEvery { get; init; }
+
     /// <summary>Checks the ranges.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A length or the step is below 1.</exception>
     public void Validate()
@@ -29,6 +35,8 @@ public sealed record BacktestOptions(int InitialTrainLength, int Horizon)
         if (InitialTrainLength < 1) throw new ArgumentOutOfRangeException(nameof(InitialTrainLength), InitialTrainLength, $"initial train length ({InitialTrainLength}) must be >= 1");
         if (Horizon < 1) throw new ArgumentOutOfRangeException(nameof(Horizon), Horizon, $"horizon ({Horizon}) must be >= 1");
         if (Step is < 1) throw new ArgumentOutOfRangeException(nameof(Step), Step, $"step ({Step}) must be >= 1");
+        if (RefitEvery < 0) throw new ArgumentOutOfRangeException(nameof(RefitEvery), RefitEvery, $"refit every ({RefitEvery}) must be >= 0");
+        if (!Enum.IsDefined(Window)) throw new ArgumentOutOfRangeException(nameof(Window), Window, "window must be Expanding or Sliding");
     }
 }
 

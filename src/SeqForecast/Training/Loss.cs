@@ -46,6 +46,9 @@ public sealed record LossOptions(LossKind Kind = LossKind.Mse)
     /// </summary>
     public IReadOnlyList<double> Quantiles { get; init; } = [];
 
+    /// <summary>Most quantile levels one loss may have.</summary>
+    public const int MaxQuantiles = 99;
+
     /// <summary>Outputs per forecast value: the number of quantile levels for <see cref="LossKind.Pinball"/>, else 1.</summary>
     public int OutputsPerValue => Kind == LossKind.Pinball ? Quantiles.Count : 1;
 
@@ -60,6 +63,8 @@ public sealed record LossOptions(LossKind Kind = LossKind.Mse)
         if (!Enum.IsDefined(Kind)) throw new ArgumentOutOfRangeException(nameof(Kind), Kind, $"loss ({Kind}) must be one of {string.Join(", ", Enum.GetNames<LossKind>())}");
         if (!(HuberDelta > 0) || !double.IsFinite(HuberDelta)) throw new ArgumentOutOfRangeException(nameof(HuberDelta), HuberDelta, $"Huber delta ({HuberDelta}) must be finite and > 0");
         ArgumentNullException.ThrowIfNull(Quantiles);
+        if (Quantiles.Count > MaxQuantiles)
+            throw new ArgumentOutOfRangeException(nameof(Quantiles), Quantiles.Count, $"{Quantiles.Count} quantile levels are given; at most {MaxQuantiles} are supported");
         if (Kind == LossKind.Pinball && Quantiles.Count == 0)
             throw new ArgumentException("the pinball loss needs at least one quantile level in Quantiles, for example 0.1, 0.5, 0.9", nameof(Quantiles));
         if (Kind != LossKind.Pinball && Quantiles.Count > 0)

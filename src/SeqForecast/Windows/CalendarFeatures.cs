@@ -2,7 +2,10 @@ using System.Globalization;
 
 namespace SeqForecast.Windows;
 
-/// <summary>Optional calendar inputs. Each flag adds a (sin, cos) pair per time step.</summary>
+/// <summary>
+/// Optional calendar inputs. Each flag adds a (sin, cos) pair per time step. Calendar inputs are known in advance, so
+/// forecasters also feed them for the steps being forecast.
+/// </summary>
 [Flags]
 public enum CalendarFeatures
 {
@@ -16,15 +19,22 @@ public enum CalendarFeatures
     Month = 4,
     /// <summary>ISO week of year, angle 2π·(week − 1)/weeksInYear.</summary>
     WeekOfYear = 8,
-    /// <summary>All four pairs.</summary>
+    /// <summary>The four date pairs (day of week, day of month, month, week of year).</summary>
     All = DayOfWeek | DayOfMonth | Month | WeekOfYear,
+    /// <summary>Hour of day, angle 2π·(hour + minute/60)/24, for hourly and finer series.</summary>
+    HourOfDay = 16,
 }
 
 /// <summary>Encodes <see cref="CalendarFeatures"/> as sin/cos pairs.</summary>
 public static class CalendarEncoding
 {
     /// <summary>Number of input values the flags add per time step (2 per flag).</summary>
-    public static int Count(CalendarFeatures features) => 2 * int.PopCount((int)(features & CalendarFeatures.All));
+    public static int Count(CalendarFeatures features) => 2 * int.PopCount((int)(features & Defined));
+
+    private const CalendarFeatures Defined = CalendarFeatures.All | CalendarFeatures.HourOfDay;
+
+    /// <summary>True when <paramref name="features"/> holds only defined flags.</summary>
+    public static bool IsValid(CalendarFeatures features) => (features & ~Defined) == 0;
 
     /// <summary>Names of the values, in the order <see cref="Encode"/> writes them.</summary>
     public static IReadOnlyList<string> Names(CalendarFeatures features)
@@ -50,6 +60,7 @@ public static class CalendarEncoding
                 CalendarFeatures.DayOfWeek => ((int)time.DayOfWeek + 6) % 7 / 7.0,
                 CalendarFeatures.DayOfMonth => (time.Day - 1) / (double)DateTime.DaysInMonth(time.Year, time.Month),
                 CalendarFeatures.Month => (time.Month - 1) / 12.0,
+                CalendarFeatures.HourOfDay => (time.Hour + time.Minute / 60.0) / 24.0,
                 _ => (ISOWeek.GetWeekOfYear(time) - 1) / (double)ISOWeek.GetWeeksInYear(ISOWeek.GetYear(time)),
             };
             destination[k++] = (float)Math.Sin(angle);
@@ -63,5 +74,6 @@ public static class CalendarEncoding
         (CalendarFeatures.DayOfMonth, "day_of_month"),
         (CalendarFeatures.Month, "month"),
         (CalendarFeatures.WeekOfYear, "week_of_year"),
+        (CalendarFeatures.HourOfDay, "hour_of_day"),
     ];
 }

@@ -9,36 +9,33 @@ namespace SeqForecast.Windows;
 public readonly record struct WindowRef(int SeriesIndex, int Start);
 
 /// <summary>
-/// Sliding windows over many series, pooled into one dataset. Windows are views: nothing is copied until a batch
-/// is filled.
+/// Sliding windows over many series, pooled into one dataset, with raw values (no normalisation): the building block
+/// under the forecasters, laid out as <see cref="WindowSpec"/> describes. Windows are views: nothing is copied until a
+/// batch is filled.
 /// </summary>
 /// <remarks>
-/// <para>Memory: each series is encoded once as float32 rows, <c>points × (inputFeatures + targets)</c> values, and the
-/// window index is arithmetic over per-series counts (one int per series). A batch buffer holds
-/// <c>batch × (lookback × inputFeatures + horizon × targets)</c> floats, and a shuffled epoch one int per window.
-/// So the bound is <c>4·Σpoints·(F + T) + 4·windows + 4·B·(L·F + H·T)</c> bytes, whatever the number of windows
-/// (the window order of a shuffled epoch is the only per-window cost).</para>
-/// <para>Batches come out as contiguous float buffers: inputs <c>[batch, lookback, inputFeatures]</c> and targets
-/// <c>[batch, horizon, targets]</c>, row-major.</para>
+/// <para>Memory: each series is held once (its target values as doubles, covariates as floats), and the window index
+/// is arithmetic over per-series counts (one long per series). A batch buffer holds
+/// <c>batch × (steps × features + horizon × targets)</c> floats, and a shuffled epoch one int per window. So the memory
+/// does not grow with the number of windows beyond the epoch order.</para>
+/// <para>Batches come out as contiguous float buffers: inputs <c>[batch, TimeSteps, InputFeatureCount]</c> and
+/// targets <c>[batch, horizon, targets]</c>, row-major. Windows start at 0, stride, 2·stride, … while a whole window
+/// fits in the series.</para>
 /// </remarks>
 public sealed class WindowDataset
 {
-    private readonly SeriesRows[] _rows;
-    private readonly long[] _windowOffsets; // [series + 1], prefix sums of windows per series
+    private readonly EncodedWindows _windows;
 
-    private WindowDataset(WindowSpec spec, SeriesRows[] rows, long[] offsets, int inputFeatures, int targets)
+    private WindowDataset(WindowSpec spec, EncodedWindows windows)
     {
         Spec = spec;
-        _rows = rows;
-        _windowOffsets = offsets;
-        InputFeatureCount = inputFeatures;
-        TargetCount = targets;
+        _windows = windows;
     }
 
     /// <summary>Builds the dataset over <paramref name="series"/>.</summary>
     /// <param name="series">One or more series with the same columns (pooled into one global dataset).</param>
     /// <param name="spec">Window spec.</param>
-    /// <exception cref="ArgumentException">No series, a series too short for lookback + horizon, a missing column, or series with different columns.</exception>
+    /// <exception cref="ArgumentException">No series, a series too short for lookback + horizon, a missing column or attribute, series with different columns, or a non-finite value.</exception>
     public static WindowDataset Create(IReadOnlyList<TimeSeries> series, WindowSpec spec)
     {
         ArgumentNullException.ThrowIfNull(series);
@@ -46,46 +43,51 @@ public sealed class WindowDataset
         spec.Validate();
         if (series.Count == 0)
             throw new ArgumentException("series is empty; a dataset needs at least one series", nameof(series));
-        var rows = new SeriesRows[series.Count];
-        var offsets = new long[series.Count + 1];
-        int features = spec.InputFeatureCount(series[0]);
-        int targets = spec.TargetNames(series[0]).Count;
-        for (int s = 0; s < series.Count; s++)
+        var targets = spec.TargetNames(series[0]);
+        foreach (var s in series)
         {
-            spec.ValidateSeries(series[s], spec.WindowLength);
-            RequireSameColumns(series[0], series[s], spec);
-            rows[s] = SeriesRows.Encode(series[s], spec);
-            long windows = (series[s].Length - spec.WindowLength) / spec.Stride + 1;
-            offsets[s + 1] = offsets[s] + windows;
+            spec.ValidateSeries(s, spec.WindowLength);
+            if (!spec.TargetNames(s).SequenceEqual(targets))
+                throw new ArgumentException($"series '{s.Id}' has columns ({string.Join(", ", s.ColumnNames)}) unlike series '{series[0].Id}' ({string.Join(", ", series[0].ColumnNames)}); pooled series need the same target and feature columns", nameof(series));
         }
-        if (offsets[^1] > int.MaxValue)
-            throw new ArgumentException($"the dataset has {offsets[^1]} windows; at most {int.MaxValue} are supported (raise the stride)", nameof(series));
-        return new WindowDataset(spec, rows, offsets, features, targets);
+        var encoder = new WindowEncoder(spec, targets, EncoderSettings.Raw, WindowEncoder.FitState(spec, series, standardize: false));
+        var frames = series.Select(s => encoder.Frame(s, null)).ToArray();
+        var first = frames.Select(_ => spec.Lookback).ToArray();
+        var last = frames.Select(f => f.Length - spec.Horizon).ToArray();
+        return new WindowDataset(spec, new EncodedWindows(encoder, frames, first, last, spec.Stride, withContext: false));
     }
 
     /// <summary>The window spec.</summary>
     public WindowSpec Spec { get; }
 
+    internal EncodedWindows Windows => _windows;
+
     /// <summary>Number of windows.</summary>
-    public int Count => (int)_windowOffsets[^1];
+    public int Count => _windows.Count;
 
     /// <summary>Number of series.</summary>
-    public int SeriesCount => _rows.Length;
+    public int SeriesCount => _windows.SeriesCount;
 
-    /// <summary>Values per input step (targets + features + calendar).</summary>
-    public int InputFeatureCount { get; }
+    /// <summary>Steps per window input: lookback, plus the horizon when the spec has known-future inputs.</summary>
+    public int TimeSteps => _windows.TimeSteps;
+
+    /// <summary>Values per input step (see <see cref="WindowSpec"/> for the order).</summary>
+    public int InputFeatureCount => _windows.InputFeatureCount;
+
+    /// <summary>Names of the values of one input step, in order.</summary>
+    public IReadOnlyList<string> FeatureNames => _windows.Encoder.FeatureNames();
 
     /// <summary>Target columns.</summary>
-    public int TargetCount { get; }
+    public int TargetCount => _windows.Encoder.TargetCount;
 
-    /// <summary>Floats in one window's input: lookback × input features.</summary>
-    public int InputLength => Spec.Lookback * InputFeatureCount;
+    /// <summary>Floats in one window's input: time steps × input features.</summary>
+    public int InputLength => _windows.InputLength;
 
     /// <summary>Floats in one window's target: horizon × targets.</summary>
-    public int TargetLength => Spec.Horizon * TargetCount;
+    public int TargetLength => _windows.TargetLength;
 
     /// <summary>Number of windows in series <paramref name="seriesIndex"/>.</summary>
-    public int WindowsInSeries(int seriesIndex) => (int)(_windowOffsets[seriesIndex + 1] - _windowOffsets[seriesIndex]);
+    public int WindowsInSeries(int seriesIndex) => _windows.WindowsInSeries(seriesIndex);
 
     /// <summary>The window with global index <paramref name="index"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is outside [0, Count).</exception>
@@ -93,40 +95,26 @@ public sealed class WindowDataset
     {
         get
         {
-            if ((uint)index >= (uint)Count)
-                throw new ArgumentOutOfRangeException(nameof(index), index, $"window index must be in [0, {Count})");
-            int s = Array.BinarySearch(_windowOffsets, index);
-            s = s >= 0 ? s : ~s - 1;
-            while (_windowOffsets[s + 1] == _windowOffsets[s]) s++; // defensive: every series has >= 1 window
-            return new WindowRef(s, (int)(index - _windowOffsets[s]) * Spec.Stride);
+            var (s, origin) = _windows.Locate(index);
+            return new WindowRef(s, origin - Spec.Lookback);
         }
     }
 
-    /// <summary>Copies window <paramref name="index"/> into <paramref name="input"/> [lookback, features] and <paramref name="target"/> [horizon, targets].</summary>
+    /// <summary>Copies window <paramref name="index"/> into <paramref name="input"/> [steps, features] and <paramref name="target"/> [horizon, targets].</summary>
     /// <exception cref="ArgumentException">A destination is shorter than <see cref="InputLength"/> or <see cref="TargetLength"/>.</exception>
     public void CopyWindow(int index, Span<float> input, Span<float> target)
     {
         if (input.Length < InputLength) throw new ArgumentException($"input has {input.Length} floats; a window needs {InputLength}", nameof(input));
         if (target.Length < TargetLength) throw new ArgumentException($"target has {target.Length} floats; a window needs {TargetLength}", nameof(target));
-        var w = this[index];
-        var rows = _rows[w.SeriesIndex];
-        rows.Inputs.AsSpan(w.Start * InputFeatureCount, InputLength).CopyTo(input);
-        rows.Targets.AsSpan((w.Start + Spec.Lookback) * TargetCount, TargetLength).CopyTo(target);
+        _windows.Fill([index], input, target, default, default, default);
     }
 
     /// <summary>
-    /// Fills a batch: <paramref name="inputs"/> [n, lookback, features] and <paramref name="targets"/> [n, horizon, targets]
-    /// for the n = <paramref name="windowIndices"/>.Length windows listed. Allocates nothing.
+    /// Fills a batch: <paramref name="inputs"/> [n, steps, features] and <paramref name="targets"/> [n, horizon, targets]
+    /// for the n = <paramref name="windowIndices"/>.Length windows listed.
     /// </summary>
-    public void FillBatch(ReadOnlySpan<int> windowIndices, Span<float> inputs, Span<float> targets)
-    {
-        if (inputs.Length < windowIndices.Length * InputLength)
-            throw new ArgumentException($"inputs has {inputs.Length} floats; {windowIndices.Length} windows need {windowIndices.Length * InputLength}", nameof(inputs));
-        if (targets.Length < windowIndices.Length * TargetLength)
-            throw new ArgumentException($"targets has {targets.Length} floats; {windowIndices.Length} windows need {windowIndices.Length * TargetLength}", nameof(targets));
-        for (int b = 0; b < windowIndices.Length; b++)
-            CopyWindow(windowIndices[b], inputs.Slice(b * InputLength, InputLength), targets.Slice(b * TargetLength, TargetLength));
-    }
+    public void FillBatch(ReadOnlySpan<int> windowIndices, Span<float> inputs, Span<float> targets) =>
+        _windows.Fill(windowIndices, inputs, targets, default, default, default);
 
     /// <summary>
     /// Enumerates the dataset in batches of at most <paramref name="batchSize"/> windows; the last batch may be smaller.
@@ -162,8 +150,9 @@ public sealed class WindowDataset
     }
 
     /// <summary>
-    /// Writes the last <c>lookback</c> input steps of <paramref name="series"/> (the window a forecast starts from)
-    /// into <paramref name="destination"/> [lookback, features].
+    /// Writes the input of the window a forecast of <paramref name="series"/> starts from (its last lookback points,
+    /// raw values) into <paramref name="destination"/> [steps, features]. Known-future inputs of the forecast steps are
+    /// filled where the spec can compute them (calendar, holidays); future covariates there are zero.
     /// </summary>
     /// <exception cref="ArgumentException">The series is shorter than the lookback, lacks a column, or the destination is too short.</exception>
     public static void CopyLatestInput(TimeSeries series, WindowSpec spec, Span<float> destination)
@@ -171,50 +160,17 @@ public sealed class WindowDataset
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
         spec.ValidateSeries(series, spec.Lookback);
-        int features = spec.InputFeatureCount(series);
-        if (destination.Length < spec.Lookback * features)
-            throw new ArgumentException($"destination has {destination.Length} floats; lookback {spec.Lookback} × {features} features needs {spec.Lookback * features}", nameof(destination));
-        var tail = series.Slice(series.Length - spec.Lookback, spec.Lookback);
-        SeriesRows.Encode(tail, spec).Inputs.CopyTo(destination);
-    }
-
-    private static void RequireSameColumns(TimeSeries first, TimeSeries other, WindowSpec spec)
-    {
-        if (spec.InputFeatureCount(other) != spec.InputFeatureCount(first) || !spec.TargetNames(other).SequenceEqual(spec.TargetNames(first)))
-            throw new ArgumentException($"series '{other.Id}' has columns ({string.Join(", ", other.ColumnNames)}) unlike series '{first.Id}' ({string.Join(", ", first.ColumnNames)}); pooled series need the same target and feature columns", "series");
-    }
-
-    /// <summary>One series encoded as float rows: inputs [points, features] and targets [points, targets].</summary>
-    private sealed record SeriesRows(float[] Inputs, float[] Targets)
-    {
-        public static SeriesRows Encode(TimeSeries series, WindowSpec spec)
-        {
-            var targetNames = spec.TargetNames(series);
-            var columns = targetNames.Concat(spec.Features).Select(series.ColumnIndex).ToArray();
-            int calendar = CalendarEncoding.Count(spec.Calendar);
-            int features = columns.Length + calendar;
-            int length = series.Length;
-            var inputs = new float[length * features];   // [points, features]
-            var targets = new float[length * targetNames.Count]; // [points, targets]
-            for (int c = 0; c < columns.Length; c++)
-            {
-                var values = series.Column(columns[c]);
-                for (int t = 0; t < length; t++)
-                {
-                    inputs[t * features + c] = (float)values[t];
-                    if (c < targetNames.Count) targets[t * targetNames.Count + c] = (float)values[t];
-                }
-            }
-            if (calendar > 0)
-                for (int t = 0; t < length; t++)
-                    CalendarEncoding.Encode(series.Timestamps[t], spec.Calendar, inputs.AsSpan(t * features + columns.Length, calendar));
-            return new SeriesRows(inputs, targets);
-        }
+        var encoder = new WindowEncoder(spec, spec.TargetNames(series), EncoderSettings.Raw, WindowEncoder.FitState(spec, [series], standardize: false));
+        if (destination.Length < encoder.InputLength)
+            throw new ArgumentException($"destination has {destination.Length} floats; {spec.TimeSteps} steps × {encoder.FeatureCount} features needs {encoder.InputLength}", nameof(destination));
+        var frame = encoder.Frame(series, null);
+        Span<float> scale = new float[encoder.TargetLength], offset = new float[encoder.TargetLength];
+        encoder.Encode(frame, series.Length, destination, default, scale, offset);
     }
 }
 
 /// <summary>
-/// A reusable batch buffer: <see cref="Inputs"/> [count, lookback, features] and <see cref="Targets"/> [count, horizon, targets].
+/// A reusable batch buffer: <see cref="Inputs"/> [count, steps, features] and <see cref="Targets"/> [count, horizon, targets].
 /// </summary>
 public sealed class WindowBatch
 {
@@ -227,7 +183,7 @@ public sealed class WindowBatch
     {
         _dataset = dataset;
         Capacity = capacity;
-        _inputs = new float[capacity * dataset.InputLength];
+        _inputs = new float[(long)capacity * dataset.InputLength];
         _targets = new float[capacity * dataset.TargetLength];
         _indices = new int[capacity];
     }
@@ -238,7 +194,7 @@ public sealed class WindowBatch
     /// <summary>Windows in the current batch.</summary>
     public int Count { get; private set; }
 
-    /// <summary>Inputs, [count, lookback, features], row-major.</summary>
+    /// <summary>Inputs, [count, steps, features], row-major.</summary>
     public ReadOnlySpan<float> Inputs => _inputs.AsSpan(0, Count * _dataset.InputLength);
 
     /// <summary>Targets, [count, horizon, targets], row-major.</summary>

@@ -25,8 +25,21 @@ public class ForecastEvaluationTests
     [Test]
     public void Evaluate_ErrorNamesTheSeries()
     {
-        var ex = Assert.Throws<ArgumentException>(() => ForecastEvaluation.Evaluate([new SeriesForecast("flat", [1.0], [1.0], [2.0, 2, 2])], 1));
-        Assert.That(ex!.Message, Does.StartWith("series 'flat':"));
+        var ex = Assert.Throws<ArgumentException>(() => ForecastEvaluation.Evaluate([new SeriesForecast("short", [1.0, 2], [1.0], [2.0, 3, 2])], 1));
+        Assert.That(ex!.Message, Does.StartWith("series 'short':"));
+    }
+
+    [Test]
+    public void Evaluate_ConstantHistoryLeavesMaseUndefinedForThatSeriesOnly()
+    {
+        var report = ForecastEvaluation.Evaluate([new SeriesForecast("flat", [1.0], [1.0], [2.0, 2, 2]), new SeriesForecast("ok", [3.0], [1.0], [1.0, 2, 3])], 1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.PerSeries[0].Values.Mase, Is.NaN);
+            Assert.That(report.Overall.Mase, Is.EqualTo(2.0).Within(1e-12), "the mean over the series where MASE is defined");
+            Assert.That(report.Undefined.Select(u => u.SeriesId), Is.EqualTo(new[] { "flat" }));
+            Assert.That(report.Undefined[0].Problem, Does.Contain("MASE is undefined"));
+        });
     }
 
     [Test]

@@ -136,15 +136,12 @@ public class TrainerTests
     }
 
     [Test]
-    public void Fit_NaNTargetStopsAtTheFirstBatchWithItsPosition()
+    public void Create_NaNValueIsRejectedWithItsPosition()
     {
         var values = Enumerable.Range(0, 40).Select(t => Math.Sin(t * 0.3)).ToArray();
         values[20] = double.NaN;
-        var data = WindowDataset.Create([TimeSeries.FromValues("a", values)], new WindowSpec(10, 2));
-        var options = new TrainerOptions { Epochs = 2, BatchSize = 64, Shuffle = false };
-        using var session = Session(options);
-        var ex = Assert.Throws<TrainingDivergedException>(() => new Trainer(options).Fit(session, data));
-        Assert.That(ex!.Message, Does.StartWith("training diverged: the loss is NaN at epoch 1, batch 1"));
+        var ex = Assert.Throws<ArgumentException>(() => WindowDataset.Create([TimeSeries.FromValues("a", values)], new WindowSpec(10, 2)));
+        Assert.That(ex!.Message, Does.StartWith("series 'a' column 'value' is NaN at index 20"));
     }
 
     [Test]

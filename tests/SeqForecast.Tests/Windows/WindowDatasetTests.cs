@@ -64,16 +64,19 @@ public class WindowDatasetTests
     }
 
     [Test]
-    public void FillBatch_AddsCalendarPairs()
+    public void FillBatch_AddsCalendarPairsForTheForecastStepsToo()
     {
         var spec = new WindowSpec(1, 1) { Calendar = CalendarFeatures.DayOfWeek | CalendarFeatures.Month };
         var dataset = WindowDataset.Create([Ramp("a", 3, start: new DateTime(2021, 1, 4))], spec); // a Monday in January
         var input = new float[dataset.InputLength];
         dataset.CopyWindow(0, input, new float[1]);
+        double tuesday = 2 * Math.PI / 7;
         Assert.Multiple(() =>
         {
-            Assert.That(dataset.InputFeatureCount, Is.EqualTo(5));
-            Assert.That(input, Is.EqualTo(new[] { 0f, 0, 1, 0, 1 }).Within(1e-6));
+            Assert.That(dataset.TimeSteps, Is.EqualTo(2), "lookback + horizon: the calendar is known for the forecast step");
+            Assert.That(dataset.FeatureNames, Is.EqualTo(new[] { "y", "observed", "day_of_week_sin", "day_of_week_cos", "month_sin", "month_cos" }));
+            // Observed Monday (value 0), then the forecast Tuesday: no value, not observed, its calendar.
+            Assert.That(input, Is.EqualTo(new[] { 0f, 1, 0, 1, 0, 1, 0, 0, (float)Math.Sin(tuesday), (float)Math.Cos(tuesday), 0, 1 }).Within(1e-6));
         });
     }
 
@@ -113,8 +116,8 @@ public class WindowDatasetTests
         Assert.That(dataset.Count, Is.EqualTo(1));
     }
 
-    [TestCase(0, 1, 1, "lookback (0) must be >= 1")]
-    [TestCase(1, 0, 1, "horizon (0) must be >= 1")]
+    [TestCase(0, 1, 1, "lookback (0) must be in [1, 100000]")]
+    [TestCase(1, 0, 1, "horizon (0) must be in [1, 100000]")]
     [TestCase(1, 1, 0, "stride (0) must be >= 1")]
     public void Create_RejectsBadSpec(int lookback, int horizon, int stride, string message)
     {
