@@ -21,6 +21,12 @@ public sealed record AutoRegressiveOptions(int MaxLag)
     /// <summary>Use exactly this order instead of selecting one. Range: [0, MaxLag].</summary>
     public int? FixedOrder { get; init; }
 
+    /// <summary>
+    /// For a history too short for <see cref="MaxLag"/> (selection needs more than 2·maxlag + 1 points), search up to
+    /// the largest lag it allows instead of throwing. Default false. Ignored with <see cref="FixedOrder"/>.
+    /// </summary>
+    public bool ShrinkMaxLag { get; init; }
+
     /// <summary>Checks the ranges.</summary>
     /// <exception cref="ArgumentOutOfRangeException">MaxLag is negative or the fixed order is outside [0, MaxLag].</exception>
     public void Validate()
@@ -83,6 +89,8 @@ public static class AutoRegressive
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         int n = history.Length;
+        if (options.FixedOrder is null && options.ShrinkMaxLag && n - options.MaxLag <= options.MaxLag + 1)
+            options = options with { MaxLag = Math.Max(0, (n - 2) / 2) };
         int selectionLag = options.FixedOrder ?? options.MaxLag;
         if (n - selectionLag <= selectionLag + 1)
             throw new ArgumentException($"history has {n} points; AR with max lag {selectionLag} needs more than {2 * selectionLag + 1}", nameof(history));

@@ -19,6 +19,9 @@ public sealed record LongCsvFormat
 
     /// <summary>Accepted timestamp formats (invariant culture), tried in order.</summary>
     public IReadOnlyList<string> DateFormats { get; init; } = SeriesCsv.DefaultDateFormats;
+
+    /// <summary>Field delimiter. Default ","; European files often use ";".</summary>
+    public string Delimiter { get; init; } = ",";
 }
 
 /// <summary>Wide CSV layout: one row per timestamp, one column per series.</summary>
@@ -36,6 +39,26 @@ public sealed record WideCsvFormat
 
     /// <summary>Accepted timestamp formats (invariant culture), tried in order.</summary>
     public IReadOnlyList<string> DateFormats { get; init; } = SeriesCsv.DefaultDateFormats;
+
+    /// <summary>Field delimiter. Default ","; European files often use ";".</summary>
+    public string Delimiter { get; init; } = ",";
+}
+
+/// <summary>
+/// One-row-per-series CSV layout, as the M4 competition files: an id, then the series' values in order; rows have
+/// different lengths, and a row ends at its first empty field. The series get no timestamps.
+/// </summary>
+/// <remarks>Example: <c>"V1","V2","V3"</c> then <c>"W1","1089.2","1078.91"</c>.</remarks>
+public sealed record RaggedCsvFormat
+{
+    /// <summary>The first row is a header (M4's <c>"V1","V2",…</c>) and is skipped. Default true.</summary>
+    public bool HasHeader { get; init; } = true;
+
+    /// <summary>Name given to the value column of each series. Default <c>"value"</c>.</summary>
+    public string ValueColumnName { get; init; } = "value";
+
+    /// <summary>Field delimiter. Default ",".</summary>
+    public string Delimiter { get; init; } = ",";
 }
 
 /// <summary>Series read from a file, with what the cleaning policies changed.</summary>
@@ -72,7 +95,7 @@ public static class SeriesCsv
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(format);
         ArgumentNullException.ThrowIfNull(cleaning);
-        using var csv = new CsvReader(reader, Configuration);
+        using var csv = new CsvReader(reader, Configuration(format.Delimiter));
         var header = ReadHeader(csv, sourceName);
         int idIndex = RequireColumn(header, format.IdColumn, sourceName);
         int dateIndex = RequireColumn(header, format.DateColumn, sourceName);
@@ -121,7 +144,7 @@ public static class SeriesCsv
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(format);
         ArgumentNullException.ThrowIfNull(cleaning);
-        using var csv = new CsvReader(reader, Configuration);
+        using var csv = new CsvReader(reader, Configuration(format.Delimiter));
         var header = ReadHeader(csv, sourceName);
         int dateIndex = format.DateColumn is null ? -1 : RequireColumn(header, format.DateColumn, sourceName);
         var seriesNames = format.SeriesColumns ?? header.Where((_, i) => i != dateIndex).ToArray();
@@ -142,19 +165,77 @@ public static class SeriesCsv
         }
         if (rowNumber == 0)
             throw new CsvDataException(sourceName, 0, null, "the file has a header but no data rows");
-        var result = Assemble(sourceName, seriesNames.Select((n, s) => (n, (IReadOnlyList<Observation>)rows[s])), [format.ValueColumnName], dateIndex < 0 ? cleaning with { Frequency = Frequency.Daily } : cleaning);
+        // Rows stand in for dates when the file has none: errors then name data rows, not made-up dates.
+        Func<DateTime, string>? describe = dateIndex < 0 ? t => $"data row {(int)(t - DateTime.UnixEpoch).TotalDays + 1}" : null;
+        var result = Assemble(sourceName, seriesNames.Select((n, s) => (n, (IReadOnlyList<Observation>)rows[s])), [format.ValueColumnName], dateIndex < 0 ? cleaning with { Frequency = Frequency.Daily } : cleaning, describe);
         if (dateIndex >= 0) return result;
         var untimed = result.Series.Select(s => new TimeSeries(s.Id, s.ColumnNames, Enumerable.Range(0, s.ColumnNames.Count).Select(c => s.Column(c).ToArray()).ToArray())).ToArray();
         return result with { Series = untimed };
     }
 
-    private static readonly CsvConfiguration Configuration = new(CultureInfo.InvariantCulture)
+    /// <summary>Reads a one-row-per-series file (the M4 layout).</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="CsvDataException">A malformed row, an empty id, a repeated id, a row without values, or a value that is not a number.</exception>
+    public static SeriesLoadResult ReadRagged(string path, RaggedCsvFormat format)
     {
-        TrimOptions = TrimOptions.Trim,
-        DetectColumnCountChanges = false,
-        MissingFieldFound = null,
-        HeaderValidated = null,
-    };
+        using var reader = OpenFile(path);
+        return ReadRagged(reader, path, format);
+    }
+
+    /// <summary>Reads one-row-per-series CSV text from <paramref name="reader"/>; <paramref name="sourceName"/> names it in errors.</summary>
+    public static SeriesLoadResult ReadRagged(TextReader reader, string sourceName, RaggedCsvFormat format)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(format);
+        using var csv = new CsvReader(reader, Configuration(format.Delimiter));
+        var series = new List<TimeSeries>();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            bool first = true;
+            while (csv.Read())
+            {
+                int line = csv.Parser.RawRow;
+                if (first && format.HasHeader) { first = false; continue; }
+                first = false;
+                if (csv.Parser.Count == 1 && string.IsNullOrWhiteSpace(csv.Parser.RawRecord)) continue;
+                var id = csv.GetField(0)!.Trim();
+                if (id.Length == 0) throw new CsvDataException(sourceName, line, null, "the series id (first field) is empty");
+                if (!ids.Add(id)) throw new CsvDataException(sourceName, line, null, $"series '{id}' appears on two rows");
+                var values = new List<double>(csv.Parser.Count - 1);
+                for (int f = 1; f < csv.Parser.Count; f++)
+                {
+                    var text = csv.GetField(f)!.Trim();
+                    if (text.Length == 0) break;
+                    if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+                        throw new CsvDataException(sourceName, line, $"field {f + 1}", $"'{text}' is not a finite number");
+                    values.Add(value);
+                }
+                if (values.Count == 0) throw new CsvDataException(sourceName, line, null, $"series '{id}' has no values");
+                series.Add(TimeSeries.FromValues(id, values, columnName: format.ValueColumnName));
+            }
+        }
+        catch (CsvHelperException ex)
+        {
+            throw new CsvDataException(sourceName, ex.Context?.Parser?.RawRow ?? 0, null, "the row is malformed (unbalanced quotes or bad data)", ex);
+        }
+        if (series.Count == 0) throw new CsvDataException(sourceName, 0, null, "the file holds no series rows");
+        return new SeriesLoadResult(series, CleaningReport.Empty with { SeriesCount = series.Count });
+    }
+
+    private static CsvConfiguration Configuration(string delimiter)
+    {
+        if (string.IsNullOrEmpty(delimiter) || delimiter.Contains('"') || delimiter.Contains('\n') || delimiter.Contains('\r'))
+            throw new ArgumentException($"delimiter '{delimiter}' is invalid; use a non-empty text without quotes or line breaks, such as \",\" or \";\"", nameof(delimiter));
+        return new CsvConfiguration(CultureInfo.InvariantCulture)
+        {
+            Delimiter = delimiter,
+            TrimOptions = TrimOptions.Trim,
+            DetectColumnCountChanges = false,
+            MissingFieldFound = null,
+            HeaderValidated = null,
+        };
+    }
 
     private static StreamReader OpenFile(string path)
     {
@@ -230,7 +311,7 @@ public static class SeriesCsv
         throw new CsvDataException(source, line, column, $"'{text}' is not a number");
     }
 
-    private static SeriesLoadResult Assemble(string source, IEnumerable<(string Id, IReadOnlyList<Observation> Rows)> groups, IReadOnlyList<string> columns, SeriesCleaningOptions cleaning)
+    private static SeriesLoadResult Assemble(string source, IEnumerable<(string Id, IReadOnlyList<Observation> Rows)> groups, IReadOnlyList<string> columns, SeriesCleaningOptions cleaning, Func<DateTime, string>? describe = null)
     {
         var list = groups.ToList();
         if (cleaning.Frequency is null && list.Count > 1)
@@ -251,7 +332,7 @@ public static class SeriesCsv
         {
             try
             {
-                var (s, r) = SeriesAssembler.Assemble(id, columns, rows, cleaning);
+                var (s, r) = SeriesAssembler.Assemble(id, columns, rows, cleaning, describe);
                 series.Add(s);
                 report += r;
             }

@@ -348,8 +348,10 @@ public sealed class FittedRnnForecaster : IFittedForecaster, IModelNode
         int targets = _encoder.TargetCount, levels = _loss.OutputsPerValue, k = _encoder.TargetLength, outputsPerWindow = _session.Network.OutputSize;
         var inputs = new float[(long)history.Count * _encoder.InputLength];
         var outputs = new float[history.Count * outputsPerWindow];
-        var scale = new float[history.Count * k];
-        var offset = new float[history.Count * k];
+        var scale = new float[k];
+        var offset = new float[k];
+        var decodeScale = new double[history.Count * k];
+        var decodeOffset = new double[history.Count * k];
         var points = new double[history.Count][][];
         var quantiles = new double[history.Count][][][];
         for (int s = 0; s < history.Count; s++)
@@ -362,7 +364,10 @@ public sealed class FittedRnnForecaster : IFittedForecaster, IModelNode
         for (int block = 0; block < blocks; block++)
         {
             for (int s = 0; s < frames.Length; s++)
-                _encoder.Encode(frames[s], frames[s].Length, inputs.AsSpan(s * _encoder.InputLength, _encoder.InputLength), default, scale.AsSpan(s * k, k), offset.AsSpan(s * k, k));
+            {
+                _encoder.Encode(frames[s], frames[s].Length, inputs.AsSpan(s * _encoder.InputLength, _encoder.InputLength), default, scale, offset);
+                _encoder.Decoding(frames[s], frames[s].Length, decodeScale.AsSpan(s * k, k), decodeOffset.AsSpan(s * k, k));
+            }
             _session.Predict(inputs, history.Count, _encoder.TimeSteps, outputs);
             for (int s = 0; s < frames.Length; s++)
             {
@@ -375,7 +380,7 @@ public sealed class FittedRnnForecaster : IFittedForecaster, IModelNode
                         var values = output.Slice(e * levels, levels);
                         values.CopyTo(sorted);
                         sorted[..levels].Sort();
-                        double sc = scale[s * k + e], off = offset[s * k + e];
+                        double sc = decodeScale[s * k + e], off = decodeOffset[s * k + e];
                         int at = block * horizon + h;
                         points[s][t][at] = Clamp(sorted[_pointIndex] * sc + off);
                         if (levels > 1)
@@ -433,16 +438,10 @@ public sealed class FittedRnnForecaster : IFittedForecaster, IModelNode
                     ? (IScaler)new MinMaxScaler(new MinMaxScalerOptions { RangeMin = scaler.RangeMin, RangeMax = scaler.RangeMax, Scope = scaler.Scope, Columns = scaler.Columns })
                     : new StandardScaler(new StandardScalerOptions { Scope = scaler.Scope, Columns = scaler.Columns })).Fit(ChronologicalSplit.Split(trainParts, 0, 0, 0));
         }
-        var frames = series.Select(s => encoder.Frame(s, scaler)).ToArray();
-        int minimum = encoder.MinimumHistory, horizon = spec.Horizon;
-        var first = frames.Select(_ => minimum).ToArray();
-        var last = ends.Select(e => e - horizon).ToArray();
-        var train = new EncodedWindows(encoder, frames, first, last, spec.Stride, withContext: true);
+        var train = TrainingWindows(series, options.ValidationLength, encoder, scaler);
         if (train.Count == 0)
-            throw new ArgumentException($"the new series yield no training window: each needs at least {minimum + horizon} points before its validation part", nameof(series));
-        EncodedWindows? validation = options.ValidationLength >= horizon
-            ? new EncodedWindows(encoder, frames, ends.Select(e => Math.Max(e, minimum)).ToArray(), series.Select(s => s.Length - horizon).ToArray(), 1, withContext: true)
-            : null;
+            throw new ArgumentException($"the new series yield no training window: each needs at least {encoder.MinimumHistory + spec.Horizon} points before its validation part", nameof(series));
+        EncodedWindows? validation = options.ValidationLength >= spec.Horizon ? ValidationWindows(train, series, options.ValidationLength) : null;
         var backend = options.Backend ?? _backend;
         var training = options.Training with { Loss = _loss, Monitor = validation is null ? ValidationMonitor.Loss : options.Training.Monitor };
         var session = backend.CreateSession(_session.Network, training.Setup, training.Seed);
@@ -460,6 +459,21 @@ public sealed class FittedRnnForecaster : IFittedForecaster, IModelNode
             throw;
         }
     }
+
+    /// <summary>The training windows this model's encoder cuts from <paramref name="series"/>, the last <paramref name="validationLength"/> points of each held out.</summary>
+    internal EncodedWindows TrainingWindows(IReadOnlyList<TimeSeries> series, int validationLength) => TrainingWindows(series, validationLength, _encoder, Scaler);
+
+    private static EncodedWindows TrainingWindows(IReadOnlyList<TimeSeries> series, int validationLength, WindowEncoder encoder, FittedScaler? scaler)
+    {
+        var frames = series.Select(s => encoder.Frame(s, scaler)).ToArray();
+        var first = frames.Select(_ => encoder.MinimumHistory).ToArray();
+        var last = series.Select(s => s.Length - validationLength - encoder.Spec.Horizon).ToArray();
+        return new EncodedWindows(encoder, frames, first, last, encoder.Spec.Stride, withContext: true);
+    }
+
+    private static EncodedWindows ValidationWindows(EncodedWindows train, IReadOnlyList<TimeSeries> series, int validationLength) =>
+        new(train.Encoder, train.Frames, series.Select(s => Math.Max(s.Length - validationLength, train.Encoder.MinimumHistory)).ToArray(),
+            series.Select(s => s.Length - train.Encoder.Spec.Horizon).ToArray(), 1, withContext: true);
 
     /// <inheritdoc />
     public void Save(Stream stream)

@@ -192,7 +192,7 @@ internal static class SafeTensors
                 entries.Add(ParseEntry(name, property, dataLength));
             }
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException or FormatException)
         {
             throw new InvalidDataException($"model file '{name}' has a corrupt header: {ex.Message}", ex);
         }

@@ -355,7 +355,7 @@ public sealed class Trainer
         return best;
     }
 
-    private void DrawEpoch(IWindowSource train, int[] order, int[] permutation, ulong seed)
+    internal void DrawEpoch(IWindowSource train, int[] order, int[] permutation, ulong seed)
     {
         var random = new DeterministicRandom(seed);
         if (Options.Sampling == WindowSampling.SeriesBalanced)

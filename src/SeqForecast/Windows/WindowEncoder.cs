@@ -266,6 +266,26 @@ internal sealed class WindowEncoder
         return frame.Weight(origin);
     }
 
+    /// <summary>
+    /// The double-precision map from network outputs back to original units for the window at <paramref name="origin"/>:
+    /// <c>y = output·scale + offset</c>, [Horizon, TargetCount] (predictions decode with it; float spans would round
+    /// large levels).
+    /// </summary>
+    public void Decoding(SeriesFrame frame, int origin, Span<double> scale, Span<double> offset)
+    {
+        int start = Math.Max(0, origin - Spec.Lookback), t = Targets.Count;
+        for (int k = 0; k < t; k++)
+        {
+            var (center, spread) = Statistics(frame.Y[k].AsSpan(start, origin - start));
+            for (int h = 0; h < Spec.Horizon; h++)
+            {
+                double baseline = Baseline(frame.Y[k], origin, h, center);
+                scale[h * t + k] = spread / frame.A[k];
+                offset[h * t + k] = (baseline - frame.B[k]) / frame.A[k];
+            }
+        }
+    }
+
     /// <summary>Writes the standardised encoding of <paramref name="series"/>'s static attributes.</summary>
     private float[] Statics(TimeSeries series)
     {
