@@ -55,7 +55,7 @@ public static class ForecasterFile
         try
         {
             tensors.EnsureAllUsed();
-            return model;
+            return string.IsNullOrEmpty(node.Selection) ? model : new FittedAuto(model, null, node.Selection);
         }
         catch
         {
