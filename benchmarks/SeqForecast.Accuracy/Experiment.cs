@@ -71,6 +71,8 @@ internal static class Experiment
         foreach (var (name, baseline) in M4Weekly.Baselines()) candidates[name.Split(' ')[0].ToLowerInvariant()] = () => baseline;
         RnnForecasterOptions Lstm(int lookback) => new(new WindowSpec(lookback, M4Weekly.Horizon));
         candidates["lstm-default"] = () => new RnnForecaster(Lstm(52));
+        candidates["gru-default"] = () => new RnnForecaster(Lstm(52) with { Cell = SeqForecast.Engine.CellType.Gru });
+        candidates["auto"] = () => new AutoForecaster(new AutoForecasterOptions(M4Weekly.Horizon) { SeasonLength = 52, MaseSeason = 1, Metric = AutoMetric.Owa, MaxCandidates = 6 });
         candidates["lstm-tuned"] = () => new RnnForecaster(Lstm(52) with
         {
             Normalization = InstanceNormalization.LastValueDifference,

@@ -179,7 +179,7 @@ internal static class Runs
             ("AR(p ≤ 28, AIC)", new BaselineForecaster(new AutoRegressiveModel(new AutoRegressiveOptions(28) { ShrinkMaxLag = true }), h)),
         })
             Add(name, baseline);
-        var sample = SampleOptions(h);
+        var sample = SampleOptions(folder, h);
         Add("LSTM, the sample's configuration", new RnnForecaster(sample), "library defaults + calendar, UK holidays, non-negative;");
         Add("GRU, the sample's configuration", new RnnForecaster(sample with { Cell = CellType.Gru }));
         Add("Auto (best the library finds on validation)", new AutoForecaster(new AutoForecasterOptions(h)
@@ -192,23 +192,19 @@ internal static class Runs
             ["MASE", "sMAPE"], rows, [], clock.Elapsed, $"{Seed}", "");
     }
 
-    /// <summary>The configuration samples/SalesForecast uses: the library defaults with known-future calendar inputs, UK holidays and non-negative forecasts.</summary>
-    public static RnnForecasterOptions SampleOptions(int horizon) => new(new WindowSpec(56, horizon)
+    /// <summary>
+    /// The configuration samples/SalesForecast uses (ForecastJob.NetworkOptions): the library defaults with known-future
+    /// day-of-week and UK bank holidays (the sample's data/uk_bank_holidays.csv), non-negative quantile forecasts whose
+    /// median is the point forecast, and the weekly season for MASE.
+    /// </summary>
+    public static RnnForecasterOptions SampleOptions(string folder, int horizon) => new(new WindowSpec(56, horizon)
     {
         Calendar = CalendarFeatures.DayOfWeek,
-        Holidays = new HolidayCalendar("UK bank holidays", UkBankHolidays),
+        Holidays = HolidayCalendar.ReadCsv(Path.Combine(folder, "uk_bank_holidays.csv"), "UK bank holidays"),
     })
     {
         NonNegative = true,
         SeasonLength = 7,
-        Training = RnnForecasterOptions.DefaultTraining with { Seed = Seed },
+        Training = RnnForecasterOptions.DefaultTraining with { Seed = Seed, Loss = LossOptions.Pinball(0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975) },
     };
-
-    /// <summary>England and Wales bank holidays 2010–2012 (gov.uk), the span of the Online Retail data.</summary>
-    public static readonly DateTime[] UkBankHolidays = new[]
-    {
-        "2010-01-01", "2010-04-02", "2010-04-05", "2010-05-03", "2010-05-31", "2010-08-30", "2010-12-27", "2010-12-28",
-        "2011-01-03", "2011-04-22", "2011-04-25", "2011-04-29", "2011-05-02", "2011-05-30", "2011-08-29", "2011-12-26", "2011-12-27",
-        "2012-01-02", "2012-04-06", "2012-04-09", "2012-05-07", "2012-06-04", "2012-06-05", "2012-08-27", "2012-12-25", "2012-12-26",
-    }.Select(d => DateTime.ParseExact(d, "yyyy-MM-dd", CultureInfo.InvariantCulture)).ToArray();
 }

@@ -5,8 +5,6 @@ using SeqForecast.Data;
 using SeqForecast.Engine;
 using SeqForecast.Forecasting;
 using SeqForecast.Metrics;
-using SeqForecast.Scaling;
-using SeqForecast.Splits;
 using SeqForecast.Training;
 using SeqForecast.Windows;
 using Spectre.Console;
@@ -17,217 +15,283 @@ namespace SalesForecast;
 internal sealed record JobSettings
 {
     public string? Input { get; init; }
+    public CsvLayout Layout { get; init; } = CsvLayout.Auto;
+    public CsvColumns Columns { get; init; } = new(null, null, null);
     public string? Sqlite { get; init; }
     public string Query { get; init; } = "SELECT id, date, value FROM sales";
+    public string? Holidays { get; init; }
     public string Model { get; init; } = "lstm";
     public int Horizon { get; init; } = 28;
     public int Lookback { get; init; } = 56;
     public int Epochs { get; init; } = 40;
+    public int WindowsPerEpoch { get; init; } = 8192;
     public ulong Seed { get; init; } = 1;
     public string Output { get; init; } = "out";
     public string Device { get; init; } = "cpu";
     public int MaxSeries { get; init; } = int.MaxValue;
 }
 
-/// <summary>One model's forecasts of the holdout and its scores.</summary>
-internal sealed record ModelResult(string Name, MetricReport Report, IReadOnlyList<double[]> Holdout);
+/// <summary>One model's forecasts of the holdout, its scores and, for interval models, its bands.</summary>
+internal sealed record ModelResult(string Name, MetricReport Report, IReadOnlyList<Prediction> Holdout, IReadOnlyList<IntervalScore> Intervals);
 
 /// <summary>
-/// The default command: hold out the last <c>horizon</c> days of every product, fit a global network on the rest,
-/// compare it with AR(p), seasonal naive (weekly) and naive on the holdout, print the tables and write forecasts.csv,
-/// metrics.csv, forecast.svg and the model file.
+/// The default command: hold out the last <c>horizon</c> days of every product, fit a global LSTM with calendar and
+/// holiday inputs known in advance and calibrated intervals, compare it with the same LSTM without them, AR(p),
+/// seasonal naive (weekly) and naive on the holdout, print the tables and write forecasts.csv, metrics.csv, the
+/// chart (PNG and SVG) and the model file.
 /// </summary>
 internal sealed class ForecastJob(IAnsiConsole console)
 {
     public const int SeasonalPeriod = 7;
 
+    /// <summary>Quantile levels of the networks: the 80%, 90% and 95% bands and the median.</summary>
+    public static readonly double[] Levels = [0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975];
+
     public int Run(JobSettings settings)
     {
         var backend = Backends.Resolve(settings.Device);
+        // Checked before any training: a folder that cannot be written, or one another run is writing, fails now.
+        using var output = new OutputFolder(settings.Output);
         var loaded = Load(settings);
         var series = loaded.Series.Take(settings.MaxSeries).ToArray();
         console.MarkupLine($"Loaded [bold]{series.Length}[/] series ({Markup.Escape(SourceName(settings))}); {loaded.Report.GapsFilled:N0} missing days filled with 0, {loaded.Report.DuplicatesMerged:N0} duplicate rows summed.");
-
         int horizon = settings.Horizon;
+        var holidays = SalesData.Holidays(settings.Holidays);
+        var training = series.Select(s => s.Length > horizon ? s.Slice(0, s.Length - horizon)
+            : throw new ArgumentException($"series '{s.Id}' has {s.Length} points; holding out {horizon} days leaves no history")).ToArray();
+
         var results = new List<ModelResult>();
-        FittedRnnForecaster? network = null;
-        var neural = settings.Model switch
-        {
-            "lstm" => new[] { CellType.Lstm, CellType.Gru },
-            "gru" => [CellType.Gru],
-            _ => [],
-        };
+        var fitted = new List<(string Name, IFittedForecaster Model)>();
         try
         {
-            foreach (var cell in neural)
+            var options = NetworkOptions(settings, holidays, backend);
+            IFittedForecaster? primary = null;
+            foreach (var (name, forecaster) in Networks(settings, options))
             {
-                var fitted = Fit(series, settings, cell, backend);
-                var (report, predictions) = fitted.Evaluate(series, horizon, SeasonalPeriod);
-                results.Add(new ModelResult(cell.ToString().ToUpperInvariant(), report, predictions.Select(p => p.Values[0]).ToArray()));
-                if (network is null) network = fitted;
-                else fitted.Dispose();
+                var model = Train(name, forecaster, training);
+                fitted.Add((name, model));
+                primary ??= model;
+                results.Add(Score(name, model, series, horizon));
+                if (model is FittedConformal conformal)
+                    results.Add(Score($"{name} (quantile bands)", conformal.Inner, series, horizon));
             }
-            var arOrder = Math.Min(28, Math.Max(1, (series.Min(s => s.Length) - horizon - 2) / 2 - 1));
+            var arOrder = Math.Min(28, Math.Max(1, (training.Min(s => s.Length) - 2) / 2 - 1));
             foreach (var (name, model) in new (string, IBaselineModel)[]
             {
-                ("AR", new AutoRegressiveModel(new AutoRegressiveOptions(arOrder) { Criterion = InformationCriterion.Aic })),
+                ("AR", new AutoRegressiveModel(new AutoRegressiveOptions(arOrder) { Criterion = InformationCriterion.Aic, ShrinkMaxLag = true })),
                 ("Seasonal naive", new SeasonalNaiveModel(SeasonalPeriod)),
                 ("Naive", new NaiveModel()),
             })
-            {
-                var (report, forecasts) = BaselineEvaluation.Evaluate(model, series, horizon, SeasonalPeriod);
-                results.Add(new ModelResult(name, report, forecasts));
-            }
+                results.Add(Score(name, new BaselineForecaster(model, horizon), series, horizon));
 
-            var primary = settings.Model switch { "ar" => results.First(r => r.Name == "AR"), "naive" => results.First(r => r.Name == "Naive"), _ => results[0] };
-            PrintTables(series, results, primary);
+            var main = settings.Model switch { "ar" => results.First(r => r.Name == "AR"), "naive" => results.First(r => r.Name == "Naive"), _ => results[0] };
+            PrintTables(series, results, main);
 
-            using var output = new OutputFolder(settings.Output);
-            WriteForecasts(output.PathOf("forecasts.csv"), series, results, network, horizon);
+            WriteForecasts(output.PathOf("forecasts.csv"), series, results, main, primary, horizon);
             WriteMetrics(output.PathOf("metrics.csv"), results);
-            File.WriteAllText(output.PathOf("forecast.svg"), Chart(series, results, primary, horizon));
-            network?.Save(output.PathOf($"{settings.Model}.safetensors"));
+            Chart.Save(ChartTitle(main, horizon), Panels(series, results, main, horizon), output.PathOf("forecast.png"), output.PathOf("forecast.svg"));
+            primary?.Save(output.PathOf($"{settings.Model}.safetensors"));
             foreach (var file in output.Commit())
                 console.MarkupLine($"wrote [green]{Markup.Escape(file)}[/]");
             return 0;
         }
         finally
         {
-            network?.Dispose();
+            foreach (var (_, model) in fitted) model.Dispose();
         }
     }
 
     internal static SeriesLoadResult Load(JobSettings settings) => settings.Sqlite is not null
         ? SalesData.ReadSqlite(settings.Sqlite, settings.Query)
-        : SalesData.ReadCsv(settings.Input ?? SalesData.BundledPath);
+        : SalesData.ReadCsv(settings.Input ?? SalesData.BundledPath, settings.Layout, settings.Columns);
 
     private static string SourceName(JobSettings settings) => settings.Sqlite is not null ? $"SQLite {settings.Sqlite}" : settings.Input ?? "bundled UCI Online Retail, top 30 products";
 
-    private FittedRnnForecaster Fit(IReadOnlyList<TimeSeries> series, JobSettings settings, CellType cell, IBackend backend)
+    /// <summary>
+    /// The networks' options: the library defaults, with day-of-week and holidays as known-future inputs, non-negative
+    /// quantile forecasts (the median is the point forecast) and the weekly season for MASE.
+    /// </summary>
+    internal static RnnForecasterOptions NetworkOptions(JobSettings settings, HolidayCalendar holidays, IBackend backend) => new(new WindowSpec(settings.Lookback, settings.Horizon)
     {
-        var window = new WindowSpec(settings.Lookback, settings.Horizon) { Calendar = CalendarFeatures.DayOfWeek };
-        var options = new RnnForecasterOptions(window)
+        Calendar = CalendarFeatures.DayOfWeek,
+        Holidays = holidays,
+    })
+    {
+        NonNegative = true,
+        SeasonLength = SeasonalPeriod,
+        Backend = backend,
+        Training = RnnForecasterOptions.DefaultTraining with { Epochs = settings.Epochs, WindowsPerEpoch = settings.WindowsPerEpoch, Seed = settings.Seed, Loss = LossOptions.Pinball(Levels) },
+    };
+
+    /// <summary>Conformal intervals around the network, calibrated on the validation part it never trains on (one fit).</summary>
+    internal static ConformalForecaster Calibrated(IForecaster network, int horizon) =>
+        new(network, new ConformalOptions(horizon) { Levels = [0.8, 0.9, 0.95], CalibrationOrigins = 1, Calibration = ConformalCalibration.ValidationPart, SeasonLength = SeasonalPeriod, NonNegative = true });
+
+    private static IEnumerable<(string Name, IForecaster Forecaster)> Networks(JobSettings settings, RnnForecasterOptions options)
+    {
+        if (settings.Model == "lstm")
         {
-            Cell = cell,
-            HiddenSize = 64,
-            Layers = 2,
-            Dropout = 0.1,
-            NonNegative = true,
-            Backend = backend,
-            Training = new TrainerOptions
-            {
-                Epochs = settings.Epochs,
-                BatchSize = 64,
-                Seed = settings.Seed,
-                Loss = new LossOptions(LossKind.Huber),
-                Optimizer = new AdamOptions { LearningRate = 2e-3 },
-                GradientClipNorm = 1.0,
-                EarlyStopping = new EarlyStoppingOptions(Patience: 8),
-                Schedule = new ReduceOnPlateauSchedule { Patience = 3, Factor = 0.5 },
-            },
-        };
-        // Test part: the last horizon days; validation: the horizon before it (early stopping); both unseen in training.
-        var split = ChronologicalSplit.Split(series, validationLength: settings.Horizon, testLength: settings.Horizon, contextLength: settings.Lookback);
-        FittedRnnForecaster? fitted = null;
-        console.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(context =>
-            {
-                var task = context.AddTask($"{cell} training", maxValue: settings.Epochs);
-                var progress = new InlineProgress<EpochProgress>(p =>
-                {
-                    task.Value = p.Epoch;
-                    task.Description = string.Create(CultureInfo.InvariantCulture,
-                        $"{cell} epoch {p.Epoch}/{p.Epochs} loss {p.TrainLoss:F4} val {p.ValidationLoss:F4} {p.SamplesPerSecond:N0} samples/s ETA {p.EstimatedRemaining:mm\\:ss}");
-                });
-                fitted = new RnnForecaster(options).Fit(split, progress);
-                task.Value = task.MaxValue;
-            });
-        var result = fitted!.Training!;
-        console.MarkupLine($"{cell}: best epoch {result.BestEpoch} of {result.History.Count}{(result.StoppedEarly ? " (early stop)" : "")}, validation loss {result.BestLoss:F4}");
-        return fitted;
+            yield return ("LSTM", Calibrated(new RnnForecaster(options), settings.Horizon));
+            yield return ("LSTM without calendar", new RnnForecaster(options with { Window = options.Window with { Calendar = CalendarFeatures.None, Holidays = null } }));
+        }
+        else if (settings.Model == "gru")
+        {
+            yield return ("GRU", Calibrated(new RnnForecaster(options with { Cell = CellType.Gru }), settings.Horizon));
+        }
     }
 
-    private void PrintTables(IReadOnlyList<TimeSeries> series, IReadOnlyList<ModelResult> results, ModelResult primary)
+    private IFittedForecaster Train(string name, IForecaster forecaster, IReadOnlyList<TimeSeries> training)
     {
-        var overall = new Table().Title($"Holdout: last {results[0].Holdout[0].Length} days, mean over {series.Count} products (M4 style)")
-            .AddColumns("model", "MAE", "RMSE", "sMAPE %", "MASE");
+        var reporter = new TrainingReporter(console, name);
+        var model = reporter.Run(progress => forecaster.Fit(training, new FitOptions { Progress = progress.Epochs, BatchProgress = progress.Batches }));
+        var rnn = model switch { FittedRnnForecaster r => r, FittedConformal { Inner: FittedRnnForecaster r } => r, _ => null };
+        if (rnn?.Training is { } result)
+            console.MarkupLine(Markup.Escape($"{name}: best epoch {result.BestEpoch} of {result.History.Count}{(result.StoppedEarly ? " (early stop)" : "")}, validation MASE {result.BestLoss:F4}"));
+        foreach (var (id, reason) in rnn?.Report?.SkippedSeries ?? [])
+            console.MarkupLine(Markup.Escape($"{name}: series '{id}' left out of training: it {reason}"));
+        return model;
+    }
+
+    private static ModelResult Score(string name, IFittedForecaster model, IReadOnlyList<TimeSeries> series, int horizon)
+    {
+        var (report, predictions) = model.Evaluate(series, horizon, SeasonalPeriod);
+        var intervals = predictions.Count > 0 && predictions[0].QuantileLevels.Count > 0
+            ? Backtesting.ScoreIntervals(predictions, series, horizon, SeasonalPeriod).Intervals
+            : [];
+        return new ModelResult(name, report, predictions, intervals);
+    }
+
+    private void PrintTables(IReadOnlyList<TimeSeries> series, IReadOnlyList<ModelResult> results, ModelResult main)
+    {
+        var overall = new Table().Title($"Holdout: last {main.Holdout[0].Horizon} days, mean over {series.Count} products (M4 style); interval columns: share of actuals inside")
+            .AddColumns("model", "MAE", "RMSE", "sMAPE %", "MASE", "80%", "90%", "95%");
         foreach (var r in results)
         {
             var m = r.Report.Overall;
-            overall.AddRow(r == primary ? $"[bold]{Markup.Escape(r.Name)}[/]" : Markup.Escape(r.Name), F(m.Mae), F(m.Rmse), F(m.Smape), F(m.Mase, "F3"));
+            string Coverage(double level) => r.Intervals.FirstOrDefault(i => Math.Abs(i.Coverage - level) < 1e-9) is { } score ? F(100 * score.Empirical, "F1") : "–";
+            overall.AddRow(r == main ? $"[bold]{Markup.Escape(r.Name)}[/]" : Markup.Escape(r.Name), F(m.Mae), F(m.Rmse), F(m.Smape), F(m.Mase, "F3"), Coverage(0.8), Coverage(0.9), Coverage(0.95));
         }
         console.Write(overall);
+        foreach (var (id, problem) in main.Report.Undefined)
+            console.MarkupLine(Markup.Escape($"note: product '{id}' has no MASE ({problem}); the means leave it out"));
 
         var perProduct = new Table().Title("MASE per product (lower is better)").AddColumn("product");
-        foreach (var r in results) perProduct.AddColumn(r.Name);
+        var shown = results.Where(r => !r.Name.EndsWith("(quantile bands)", StringComparison.Ordinal)).ToArray();
+        foreach (var r in shown) perProduct.AddColumn(r.Name);
         for (int s = 0; s < series.Count; s++)
         {
-            var cells = results.Select(r => r.Report.PerSeries[s].Values.Mase).ToArray();
-            double best = cells.Min();
-            perProduct.AddRow([Markup.Escape(series[s].Id), .. cells.Select(v => v == best ? $"[green]{F(v, "F3")}[/]" : F(v, "F3"))]);
+            var cells = shown.Select(r => r.Report.PerSeries[s].Values.Mase).ToArray();
+            double best = cells.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Min();
+            perProduct.AddRow([Markup.Escape(series[s].Id), .. cells.Select(v => !double.IsFinite(v) ? "–" : v == best ? $"[green]{F(v, "F3")}[/]" : F(v, "F3"))]);
         }
         console.Write(perProduct);
     }
 
-    private static string F(double value, string format = "F2") => value.ToString(format, CultureInfo.InvariantCulture);
+    private static string F(double value, string format = "F2") => double.IsFinite(value) ? value.ToString(format, CultureInfo.InvariantCulture) : "–";
 
-    private static void WriteForecasts(string path, IReadOnlyList<TimeSeries> series, IReadOnlyList<ModelResult> results, FittedRnnForecaster? network, int horizon)
+    private static string G(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
+
+    private static (double[] Lower, double[] Upper)? Band(Prediction p, double coverage) =>
+        p.QuantileLevels.Count > 0 ? p.Interval(coverage) : null;
+
+    private static void WriteForecasts(string path, IReadOnlyList<TimeSeries> series, IReadOnlyList<ModelResult> results, ModelResult main, IFittedForecaster? primary, int horizon)
     {
-        var csv = new StringBuilder("item,date,model,kind,forecast,actual\n");
+        var csv = new StringBuilder("item,date,model,kind,forecast,actual,lower80,upper80,lower95,upper95\n");
+        string Bands(Prediction p, int h) => Band(p, 0.8) is { } b80 && Band(p, 0.95) is { } b95 ? $"{G(b80.Lower[h])},{G(b80.Upper[h])},{G(b95.Lower[h])},{G(b95.Upper[h])}" : ",,,";
         for (int s = 0; s < series.Count; s++)
         {
             var actual = series[s].Column(0)[^horizon..];
             var dates = series[s].Timestamps[^horizon..];
             foreach (var r in results)
                 for (int h = 0; h < horizon; h++)
-                    csv.Append(CultureInfo.InvariantCulture, $"{series[s].Id},{dates[h]:yyyy-MM-dd},{r.Name},holdout,{r.Holdout[s][h]:G6},{actual[h]:G6}\n");
+                    csv.Append(CultureInfo.InvariantCulture, $"{series[s].Id},{dates[h]:yyyy-MM-dd},{r.Name},holdout,{G(r.Holdout[s].FirstTarget[h])},{G(actual[h])},{Bands(r.Holdout[s], h)}\n");
         }
-        if (network is not null)
+        if (primary is not null)
         {
             // The next horizon after the data, from the full history.
-            foreach (var p in network.Predict(series))
-                for (int h = 0; h < p.FirstTarget.Count; h++)
-                    csv.Append(CultureInfo.InvariantCulture, $"{p.SeriesId},{p.Timestamps[h]:yyyy-MM-dd},{results[0].Name},future,{p.FirstTarget[h]:G6},\n");
+            foreach (var p in primary.Predict(series, new PredictOptions { Horizon = horizon }))
+                for (int h = 0; h < p.Horizon; h++)
+                    csv.Append(CultureInfo.InvariantCulture, $"{p.SeriesId},{p.Timestamps[h]:yyyy-MM-dd},{main.Name},future,{G(p.FirstTarget[h])},,{Bands(p, h)}\n");
         }
         File.WriteAllText(path, csv.ToString());
     }
 
     private static void WriteMetrics(string path, IReadOnlyList<ModelResult> results)
     {
-        var csv = new StringBuilder("model,item,mae,rmse,smape,mase\n");
+        var csv = new StringBuilder("model,item,mae,rmse,smape,mase,coverage80,coverage90,coverage95\n");
         foreach (var r in results)
         {
             foreach (var (id, m) in r.Report.PerSeries)
-                csv.Append(CultureInfo.InvariantCulture, $"{r.Name},{id},{m.Mae:G6},{m.Rmse:G6},{m.Smape:G6},{m.Mase:G6}\n");
+                csv.Append(CultureInfo.InvariantCulture, $"{r.Name},{id},{G(m.Mae)},{G(m.Rmse)},{G(m.Smape)},{(double.IsFinite(m.Mase) ? G(m.Mase) : "")},,,\n");
             var o = r.Report.Overall;
-            csv.Append(CultureInfo.InvariantCulture, $"{r.Name},overall,{o.Mae:G6},{o.Rmse:G6},{o.Smape:G6},{o.Mase:G6}\n");
+            string Coverage(double level) => r.Intervals.FirstOrDefault(i => Math.Abs(i.Coverage - level) < 1e-9) is { } score ? G(score.Empirical) : "";
+            csv.Append(CultureInfo.InvariantCulture, $"{r.Name},overall,{G(o.Mae)},{G(o.Rmse)},{G(o.Smape)},{G(o.Mase)},{Coverage(0.8)},{Coverage(0.9)},{Coverage(0.95)}\n");
         }
         File.WriteAllText(path, csv.ToString());
     }
 
-    private static string Chart(IReadOnlyList<TimeSeries> series, IReadOnlyList<ModelResult> results, ModelResult primary, int horizon)
+    private static string ChartTitle(ModelResult main, int horizon) => $"{main.Name} forecasts of the top products, last {horizon} days held out";
+
+    private static IReadOnlyList<ChartPanel> Panels(IReadOnlyList<TimeSeries> series, IReadOnlyList<ModelResult> results, ModelResult main, int horizon)
     {
         var top = Enumerable.Range(0, series.Count).OrderByDescending(s => series[s].Column(0).ToArray().Sum()).Take(4);
         var seasonal = results.First(r => r.Name == "Seasonal naive");
-        var panels = top.Select(s =>
+        return top.Select(s =>
         {
             var dates = series[s].Timestamps.ToArray();
             var values = series[s].Column(0).ToArray();
             int historyStart = Math.Max(0, dates.Length - horizon - 84);
-            var holdoutDates = dates[^horizon..];
-            var lines = new List<ChartLine>
-            {
-                new("history", dates[historyStart..^horizon], values[historyStart..^horizon], "#555555"),
-                new("holdout actual", holdoutDates, values[^horizon..], "#1f77b4"),
-                new($"{primary.Name} forecast", holdoutDates, primary.Holdout[s], "#d62728"),
-            };
-            if (primary != seasonal) lines.Add(new ChartLine("seasonal naive", holdoutDates, seasonal.Holdout[s], "#2ca02c", Dashed: true));
-            return new ChartPanel($"product {series[s].Id}", lines);
+            var p = main.Holdout[s];
+            return new ChartPanel(series[s].Id, dates[historyStart..^horizon], values[historyStart..^horizon], dates[^horizon..], values[^horizon..], p.FirstTarget.ToArray(),
+                Band(p, 0.8), Band(p, 0.95), main.Name, main == seasonal ? null : seasonal.Holdout[s].FirstTarget.ToArray(), "seasonal naive");
         }).ToArray();
-        return SvgChart.Render($"{primary.Name} forecasts of the top {panels.Length} products, last {horizon} days held out", panels);
     }
+}
+
+/// <summary>
+/// Reports training progress: a live progress bar updated within each epoch on a terminal, and plain lines (an epoch
+/// line, and a batch line every few seconds) when the output is redirected.
+/// </summary>
+internal sealed class TrainingReporter(IAnsiConsole console, string name)
+{
+    public sealed record Channels(IProgress<EpochProgress> Epochs, IProgress<BatchProgress> Batches);
+
+    public T Run<T>(Func<Channels, T> train)
+    {
+        if (!console.Profile.Capabilities.Interactive)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var last = TimeSpan.Zero;
+            return train(new Channels(
+                new InlineProgress<EpochProgress>(p => console.WriteLine(Line(p))),
+                new InlineProgress<BatchProgress>(b =>
+                {
+                    if (clock.Elapsed - last < TimeSpan.FromSeconds(5) || b.Batch == b.Batches) return;
+                    last = clock.Elapsed;
+                    console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name} epoch {b.Epoch}: batch {b.Batch}/{b.Batches}, loss {b.RunningLoss:F4}"));
+                })));
+        }
+        T result = default!;
+        console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask($"{name} training", maxValue: 1);
+                result = train(new Channels(
+                    new InlineProgress<EpochProgress>(p => task.Description = Markup.Escape(Line(p))),
+                    new InlineProgress<BatchProgress>(b =>
+                    {
+                        task.MaxValue = b.Epochs;
+                        task.Value = b.Epoch - 1 + (double)b.Batch / b.Batches;
+                    })));
+                task.Value = task.MaxValue;
+            });
+        return result;
+    }
+
+    private string Line(EpochProgress p) => string.Create(CultureInfo.InvariantCulture,
+        $"{name} epoch {p.Epoch}/{p.Epochs} loss {p.TrainLoss:F4} val {p.ValidationLoss:F4} {p.SamplesPerSecond:N0} samples/s ETA {p.EstimatedRemaining:mm\\:ss}");
 }
 
 /// <summary>An IProgress that reports on the caller's thread (System.Progress would post to the thread pool).</summary>

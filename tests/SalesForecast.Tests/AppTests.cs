@@ -28,7 +28,7 @@ public class AppTests
         return (code, output.ToString(), error.ToString());
     }
 
-    private static readonly string[] Quick = ["--max-series", "3", "--epochs", "2", "--horizon", "7", "--lookback", "14"];
+    private static readonly string[] Quick = ["--max-series", "3", "--epochs", "2", "--windows-per-epoch", "256", "--horizon", "7", "--lookback", "14"];
 
     [Test]
     public void Run_WritesForecastsMetricsChartAndModel()
@@ -39,24 +39,34 @@ public class AppTests
         var metrics = File.ReadAllLines(In("out/metrics.csv"));
         var svg = XDocument.Load(In("out/forecast.svg"));
         XNamespace ns = "http://www.w3.org/2000/svg";
+        var png = File.ReadAllBytes(In("out/forecast.png"));
+        string[] models = ["LSTM", "LSTM (quantile bands)", "LSTM without calendar", "AR", "Seasonal naive", "Naive"];
         Assert.Multiple(() =>
         {
-            Assert.That(output, Does.Contain("Loaded 30 series").Or.Contain("Loaded 3 series"));
-            Assert.That(output, Does.Contain("LSTM").And.Contain("GRU").And.Contain("AR").And.Contain("Seasonal naive").And.Contain("Naive"));
-            Assert.That(output, Does.Contain("MASE per product"));
-            Assert.That(forecasts[0], Is.EqualTo("item,date,model,kind,forecast,actual"));
-            // 3 products × 7 days × 5 models on the holdout, plus 3 × 7 future days of the LSTM.
-            Assert.That(forecasts, Has.Length.EqualTo(1 + 3 * 7 * 5 + 3 * 7));
+            Assert.That(output, Does.Contain("Loaded 3 series"));
+            foreach (var m in models) Assert.That(output, Does.Contain(m));
+            Assert.That(output, Does.Contain("MASE per product").And.Contain("80%").And.Contain("95%"));
+            Assert.That(output, Does.Not.Contain("\u001b["), "plain text when not on a terminal");
+            Assert.That(output, Does.Contain("LSTM epoch 1/2 loss"), "progress as lines when not on a terminal");
+            Assert.That(forecasts[0], Is.EqualTo("item,date,model,kind,forecast,actual,lower80,upper80,lower95,upper95"));
+            // 3 products × 7 days × 6 results on the holdout, plus 3 × 7 future days of the LSTM.
+            Assert.That(forecasts, Has.Length.EqualTo(1 + 3 * 7 * models.Length + 3 * 7));
             Assert.That(forecasts.Skip(1).Where(l => l.Contains(",holdout,")).All(l => l.Split(',')[5].Length > 0), Is.True, "holdout rows carry actuals");
-            Assert.That(metrics, Has.Length.EqualTo(1 + 5 * 4));
+            var lstmRows = forecasts.Skip(1).Where(l => l.Split(',')[2] == "LSTM").Select(l => l.Split(',')).ToArray();
+            Assert.That(lstmRows.All(f => double.Parse(f[6]) <= double.Parse(f[4]) && double.Parse(f[4]) <= double.Parse(f[7]) && double.Parse(f[8]) <= double.Parse(f[6]) && double.Parse(f[7]) <= double.Parse(f[9])), Is.True, "95% ⊇ 80% ∋ forecast");
+            Assert.That(metrics, Has.Length.EqualTo(1 + models.Length * 4));
             Assert.That(svg.Root!.Name, Is.EqualTo(ns + "svg"));
-            Assert.That(svg.Descendants(ns + "polyline").Count(), Is.GreaterThanOrEqualTo(3 * 4));
-            Assert.That(svg.Descendants(ns + "text").Select(t => t.Value), Does.Contain("LSTM forecast"));
-            Assert.That(Directory.GetFiles(In("out")).Select(Path.GetFileName), Is.EquivalentTo(new[] { "forecasts.csv", "metrics.csv", "forecast.svg", "lstm.safetensors" }));
-            Assert.That(Directory.GetDirectories(_folder).Select(Path.GetFileName), Is.EqualTo(new[] { "out" }), "the staging folder is gone");
+            Assert.That(png.AsSpan(0, 8).ToArray(), Is.EqualTo(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }), "a PNG image");
+            Assert.That(Directory.GetFiles(In("out")).Select(Path.GetFileName), Is.EquivalentTo(new[] { "forecasts.csv", "metrics.csv", "forecast.png", "forecast.svg", "lstm.safetensors" }));
+            Assert.That(Directory.GetFileSystemEntries(_folder).Select(Path.GetFileName), Is.EqualTo(new[] { "out" }), "no staging folder or lock is left");
         });
-        using var model = FittedRnnForecaster.Load(In("out/lstm.safetensors"));
-        Assert.That(model.Window.Horizon, Is.EqualTo(7));
+        using var model = ForecasterFile.Load(In("out/lstm.safetensors"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(model, Is.InstanceOf<FittedConformal>(), "the LSTM is saved with its calibrated intervals");
+            Assert.That(model.Horizon, Is.EqualTo(7));
+            Assert.That(model.QuantileLevels, Is.EqualTo(new[] { 0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975 }));
+        });
     }
 
     [Test]
@@ -68,7 +78,7 @@ public class AppTests
         Assert.That(importCode, Is.Zero, importError);
         Assert.That(importOutput, Does.Contain("imported"));
 
-        var (code, _, error) = Run(["--sqlite", In("sales.db"), "--query", "SELECT id, date, value FROM sales WHERE id = '22197' OR id = '84077'", "--model", "gru", "--epochs", "2", "--horizon", "7", "--lookback", "14", "--output", In("out")]);
+        var (code, _, error) = Run(["--sqlite", In("sales.db"), "--query", "SELECT id, date, value FROM sales WHERE id = '22197' OR id = '84077'", "--model", "gru", "--epochs", "2", "--windows-per-epoch", "256", "--horizon", "7", "--lookback", "14", "--output", In("out")]);
         Assert.That(code, Is.Zero, error);
         Assert.That(File.Exists(In("out/gru.safetensors")), Is.True);
 
@@ -77,7 +87,8 @@ public class AppTests
         var lines = File.ReadAllLines(In("pred/predictions.csv"));
         Assert.Multiple(() =>
         {
-            Assert.That(lines[0], Is.EqualTo("item,date,forecast"));
+            Assert.That(lines[0], Is.EqualTo("item,date,forecast,lower80,upper80,lower95,upper95"));
+            Assert.That(lines[1].Split(',').Skip(3).All(v => v.Length > 0), Is.True, "bands from the calibrated GRU");
             Assert.That(lines, Has.Length.EqualTo(1 + 2 * 7));
             Assert.That(lines[1], Does.StartWith("22197,2011-12-1"));
             Assert.That(predictOutput, Does.Contain("2 series × 7 days"));
@@ -89,7 +100,118 @@ public class AppTests
     {
         var (code, _, error) = Run([.. Quick, "--model", "ar", "--output", In("out")]);
         Assert.That(code, Is.Zero, error);
-        Assert.That(Directory.GetFiles(In("out")).Select(Path.GetFileName), Is.EquivalentTo(new[] { "forecasts.csv", "metrics.csv", "forecast.svg" }));
+        Assert.That(Directory.GetFiles(In("out")).Select(Path.GetFileName), Is.EquivalentTo(new[] { "forecasts.csv", "metrics.csv", "forecast.png", "forecast.svg" }));
+    }
+
+    [Test]
+    public void Run_ReplacesTheOutputFolderAsAWhole()
+    {
+        Directory.CreateDirectory(In("out"));
+        File.WriteAllText(In("out/lstm.safetensors"), "an earlier run's model");
+        var (code, _, error) = Run([.. Quick, "--model", "naive", "--output", In("out")]);
+        Assert.That(code, Is.Zero, error);
+        Assert.That(Directory.GetFiles(In("out")).Select(Path.GetFileName), Is.EquivalentTo(new[] { "forecasts.csv", "metrics.csv", "forecast.png", "forecast.svg" }), "no stale model file from the earlier run");
+    }
+
+    [Test]
+    public void Run_RecoversFromARunKilledBetweenItsRenamesAndCleansStaleFolders()
+    {
+        // A killed run left the previous output as a backup (out was already moved away) and its staging folder.
+        Directory.CreateDirectory(In($".out.{Guid.NewGuid():N}.old"));
+        File.WriteAllText(Path.Combine(Directory.GetDirectories(_folder, ".out.*.old")[0], "previous.csv"), "old");
+        Directory.CreateDirectory(In($".out.{Guid.NewGuid():N}.tmp"));
+        using (var folder = new OutputFolder(In("out")))
+        {
+            Assert.That(File.ReadAllText(In("out/previous.csv")), Is.EqualTo("old"), "the interrupted swap is undone");
+            Assert.That(Directory.GetDirectories(_folder, ".out.*.old"), Is.Empty);
+            Assert.That(Directory.GetDirectories(_folder, ".out.*.tmp"), Has.Length.EqualTo(1), "only this run's staging folder");
+        }
+        Assert.That(Directory.GetDirectories(_folder, ".out.*.tmp"), Is.Empty, "an uncommitted staging folder is removed");
+    }
+
+    [Test]
+    public void BadInput_OutputFolderWrittenByAnotherRun()
+    {
+        using var other = new OutputFolder(In("out"));
+        var (code, output, error) = Run([.. Quick, "--output", In("out")]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(code, Is.Not.Zero);
+            Assert.That(error.TrimEnd(), Does.StartWith("error: output folder").And.Contain("is being written by another run"));
+            Assert.That(output, Does.Not.Contain("epoch"), "nothing was trained");
+            Assert.That(Directory.GetDirectories(_folder, ".out.*.tmp"), Is.EqualTo(new[] { other.Staging }), "only the other run's staging folder");
+        });
+    }
+
+    [Test]
+    public void BadInput_OutputFolderThatCannotBeWrittenFailsBeforeTraining()
+    {
+        var (code, output, error) = Run([.. Quick, "--output", "/proc/seqforecast-out"]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(code, Is.Not.Zero);
+            Assert.That(error.TrimEnd(), Does.StartWith("error: output folder '/proc/seqforecast-out' cannot be written"));
+            Assert.That(output, Does.Not.Contain("epoch"), "nothing was trained");
+        });
+    }
+
+    [Test]
+    public void BadInput_DateFarInTheFuture()
+    {
+        File.WriteAllText(In("typo.csv"), "item,ds,y\nA,2011-01-01,3\nA,2011-01-02,4\nA,2991-01-03,5\n");
+        AssertBadInput(Run("--input", In("typo.csv"), "--output", In("out")), "has no row from 2011-01-02 to 2991-01-03");
+    }
+
+    [Test]
+    public void BadInput_LongFileWithTheDateFirstIsNotGuessed()
+    {
+        File.WriteAllLines(In("datefirst.csv"), ["date,sku,qty", .. Enumerable.Range(0, 30).SelectMany(d => new[] { $"{new DateTime(2011, 1, 1).AddDays(d):yyyy-MM-dd},101,{d % 4}", $"{new DateTime(2011, 1, 1).AddDays(d):yyyy-MM-dd},202,{d % 3}" })]);
+        AssertBadInput(Run("--input", In("datefirst.csv"), "--output", In("out")), "--layout long --date-column date");
+    }
+
+    [Test]
+    public void Run_LongFileWithTheDateFirstReadsWithItsColumnsNamed()
+    {
+        File.WriteAllLines(In("datefirst.csv"), ["date;sku;qty", .. Enumerable.Range(0, 120).SelectMany(d => new[] { $"{new DateTime(2011, 1, 1).AddDays(d):yyyy-MM-dd};101;{d % 4}", $"{new DateTime(2011, 1, 1).AddDays(d):yyyy-MM-dd};202;{d % 3 + 10}" })]);
+        var (code, output, error) = Run("--input", In("datefirst.csv"), "--layout", "long", "--date-column", "date", "--id-column", "sku", "--value-column", "qty", "--delimiter", ";", "--model", "naive", "--horizon", "7", "--output", In("out"));
+        Assert.That(code, Is.Zero, error);
+        Assert.That(output, Does.Contain("Loaded 2 series"));
+    }
+
+    [Test]
+    public void BadInput_ValuesTooLargeToBeSales()
+    {
+        File.WriteAllLines(In("huge.csv"), ["item,ds,y", .. Enumerable.Range(0, 60).Select(d => $"A,{new DateTime(2011, 1, 1).AddDays(d):yyyy-MM-dd},{(d == 40 ? "1e300" : "5")}")]);
+        AssertBadInput(Run("--input", In("huge.csv"), "--output", In("out")), "series 'A' has 1E+300 on 2011-02-10, more than 1e12 in size");
+    }
+
+    [TestCase("'abc'", "'abc' is not a number")]
+    [TestCase("x'0102'", "the value is a BLOB")]
+    public void BadInput_QueryValueOfTheWrongType(string value, string expected)
+    {
+        var database = In("typed.db");
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database}"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"CREATE TABLE sales (id TEXT, date TEXT, value); INSERT INTO sales VALUES ('A', '2011-01-01', 3), ('A', '2011-01-02', {value});";
+            command.ExecuteNonQuery();
+        }
+        AssertBadInput(Run("--sqlite", database, "--output", In("out")), $"query row 2, column 'value': {expected}");
+    }
+
+    [Test]
+    public void Run_ConstantProductIsReportedAndTheRunGoesOn()
+    {
+        var lines = File.ReadAllLines(SalesData.BundledPath).Where((l, i) => i == 0 || l.StartsWith("22197,")).ToList();
+        lines.AddRange(Enumerable.Range(0, 300).Select(d => $"FLAT,{new DateTime(2011, 1, 1).AddDays(d):yyyy-MM-dd},0"));
+        File.WriteAllLines(In("flat.csv"), lines);
+        var (code, output, error) = Run("--input", In("flat.csv"), "--model", "naive", "--horizon", "7", "--output", In("out"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(code, Is.Zero, error);
+            Assert.That(output, Does.Contain("note: product 'FLAT' has no MASE"));
+        });
     }
 
     private void AssertBadInput((int Code, string Output, string Error) result, string expected)
@@ -134,7 +256,7 @@ public class AppTests
     {
         var lines = Enumerable.Range(0, 20).Select(d => $"SKU-7,{new DateTime(2011, 1, 1).AddDays(d):yyyy-MM-dd},{d % 5}");
         File.WriteAllLines(In("short.csv"), ["item,ds,y", .. lines]);
-        AssertBadInput(Run("--input", In("short.csv"), "--output", In("out")), "series 'SKU-7' has 20 points");
+        AssertBadInput(Run("--input", In("short.csv"), "--output", In("out")), "'SKU-7' has");
     }
 
     [Test]
@@ -148,8 +270,9 @@ public class AppTests
     {
         var (code, output, error) = Run([.. Quick, "--model", "gru", "--device", "libtorch-cpu", "--output", In("out")]);
         Assert.That(code, Is.Zero, error + output);
-        using var model = FittedRnnForecaster.Load(In("out/gru.safetensors"));
-        Assert.That(model.Info.TrainedOn, Is.EqualTo("libtorch-cpu"));
+        using var model = ForecasterFile.Load(In("out/gru.safetensors"));
+        var network = (FittedRnnForecaster)((FittedConformal)model).Inner;
+        Assert.That(network.Info.TrainedOn, Is.EqualTo("libtorch-cpu"));
     }
 
     [Test]

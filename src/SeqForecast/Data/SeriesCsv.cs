@@ -311,7 +311,7 @@ public static class SeriesCsv
         throw new CsvDataException(source, line, column, $"'{text}' is not a number");
     }
 
-    private static SeriesLoadResult Assemble(string source, IEnumerable<(string Id, IReadOnlyList<Observation> Rows)> groups, IReadOnlyList<string> columns, SeriesCleaningOptions cleaning, Func<DateTime, string>? describe = null)
+    internal static SeriesLoadResult Assemble(string source, IEnumerable<(string Id, IReadOnlyList<Observation> Rows)> groups, IReadOnlyList<string> columns, SeriesCleaningOptions cleaning, Func<DateTime, string>? describe = null)
     {
         var list = groups.ToList();
         if (cleaning.Frequency is null && list.Count > 1)

@@ -3,10 +3,29 @@ using SeqForecast.Serialization;
 
 namespace SeqForecast.Forecasting;
 
+/// <summary>Where a conformal wrapper's calibration residuals come from.</summary>
+public enum ConformalCalibration
+{
+    /// <summary>
+    /// Fit the inner forecaster on each series up to the calibration window, forecast the window, then (by default)
+    /// refit on all the data: the residuals are strictly out of sample; two fits.
+    /// </summary>
+    Refit,
+    /// <summary>
+    /// Fit the inner forecaster once, holding the calibration window out as its validation part
+    /// (<see cref="FitOptions.ValidationLength"/>): its weights never train on it, though early stopping looks at it,
+    /// so the intervals can be slightly narrow. One fit; the model does not see the most recent window.
+    /// </summary>
+    ValidationPart,
+}
+
 /// <summary>How a conformal wrapper calibrates its intervals.</summary>
 /// <param name="Horizon">Steps of the calibration forecasts (usually the inner forecaster's horizon). Range: ≥ 1.</param>
 public sealed record ConformalOptions(int Horizon)
 {
+    /// <summary>Where the residuals come from. Default <see cref="ConformalCalibration.Refit"/>.</summary>
+    public ConformalCalibration Calibration { get; init; } = ConformalCalibration.Refit;
+
     /// <summary>Central interval coverages to produce, each in (0, 1). Default 0.8 and 0.95.</summary>
     public IReadOnlyList<double> Levels { get; init; } = [0.8, 0.95];
 
@@ -26,7 +45,7 @@ public sealed record ConformalOptions(int Horizon)
     /// </summary>
     public int SeasonLength { get; init; } = 1;
 
-    /// <summary>After calibrating, refit the inner forecaster on all the data (default true); false keeps the calibration model.</summary>
+    /// <summary>With <see cref="ConformalCalibration.Refit"/>: after calibrating, refit the inner forecaster on all the data (default true); false keeps the calibration model.</summary>
     public bool RefitOnFullData { get; init; } = true;
 
     /// <summary>Clamp interval bounds at zero (quantities that cannot be negative). Default false.</summary>
@@ -44,6 +63,7 @@ public sealed record ConformalOptions(int Horizon)
         if (CalibrationOrigins < 1) throw new ArgumentOutOfRangeException(nameof(CalibrationOrigins), CalibrationOrigins, $"calibration origins ({CalibrationOrigins}) must be >= 1");
         if (Step is < 1) throw new ArgumentOutOfRangeException(nameof(Step), Step, $"step ({Step}) must be >= 1");
         if (SeasonLength < 1) throw new ArgumentOutOfRangeException(nameof(SeasonLength), SeasonLength, $"season length ({SeasonLength}) must be >= 1");
+        if (!Enum.IsDefined(Calibration)) throw new ArgumentOutOfRangeException(nameof(Calibration), Calibration, "calibration must be Refit or ValidationPart");
     }
 }
 
@@ -90,8 +110,10 @@ public sealed class ConformalForecaster : IForecaster
             if (s.Length <= span + 1)
                 throw new ArgumentException($"series '{s.Id}' has {s.Length} points; a calibration window of {origins} origins every {step} points with horizon {horizon} needs more than {span + 1}", nameof(series));
 
-        var calibrationTrain = series.Select(s => s.Slice(0, s.Length - span)).ToArray();
-        var calibration = Inner.Fit(calibrationTrain, options);
+        bool validationPart = Options.Calibration == ConformalCalibration.ValidationPart;
+        var calibration = validationPart
+            ? Inner.Fit(series, (options ?? new FitOptions()) with { ValidationLength = span })
+            : Inner.Fit(series.Select(s => s.Slice(0, s.Length - span)).ToArray(), options);
         var scores = Enumerable.Range(0, horizon).Select(_ => new List<double>()).ToArray();
         try
         {
@@ -117,7 +139,7 @@ public sealed class ConformalForecaster : IForecaster
 
         var halfWidths = Options.Levels.Select(level => scores.Select(list => ConformalQuantile(list, level)).ToArray()).ToArray();
         IFittedForecaster model = calibration;
-        if (Options.RefitOnFullData)
+        if (Options.RefitOnFullData && !validationPart)
         {
             calibration.Dispose();
             model = Inner.Fit(series, options);
