@@ -7,7 +7,7 @@ using SeqForecast.Engine;
 using SeqForecast.Engine.Managed;
 using SeqForecast.Forecasting;
 using SeqForecast.LibTorch;
-using SeqForecast.Randomness;
+
 using SeqForecast.Training;
 using SeqForecast.Windows;
 
@@ -42,7 +42,7 @@ foreach (var cell in new[] { CellType.Lstm, CellType.Gru })
         var setup = new TrainingSetup(new LossOptions(), new AdamOptions { LearningRate = 0.01 });
         using var managed = new ManagedBackend().CreateSession(network, setup, 3);
         using var torch = new LibTorchBackend(device).CreateSession(network, setup, 3);
-        var random = new DeterministicRandom(9);
+        var random = new Random(9);
         var inputs = Enumerable.Range(0, Batch * Time * 2).Select(_ => random.NextSingle() * 2 - 1).ToArray();
         var targets = Enumerable.Range(0, Batch * Outputs).Select(_ => random.NextSingle() * 2 - 1).ToArray();
         var a = new float[Batch * Outputs];

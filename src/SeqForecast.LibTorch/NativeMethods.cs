@@ -55,6 +55,9 @@ internal static unsafe partial class NativeMethods
         throw new LibTorchException($"libtorch failed in {operation}: {message}");
     }
 
+    /// <summary>The documented one-line build of the shim from the sources the package carries.</summary>
+    public const string BuildCommand = "'dotnet build -t:BuildLibTorchShim -p:LibTorch=/path/to/libtorch' (LibTorch: the folder holding share/cmake/Torch; for pip's torch, python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')";
+
     /// <summary>Folders searched for libseqforecast_torch.so, in order.</summary>
     public static IReadOnlyList<string> SearchFolders()
     {
@@ -81,14 +84,15 @@ internal static unsafe partial class NativeMethods
             catch (DllNotFoundException ex)
             {
                 throw new LibTorchUnavailableException(
-                    $"{path} was found but could not be loaded ({ex.Message.ReplaceLineEndings(" ")}). libtorch itself is probably missing: " +
-                    "on Debian run 'apt-get install libtorch-dev libopenblas0-pthread'; elsewhere put libtorch's lib folder on LD_LIBRARY_PATH.", ex);
+                    $"{path} was found but could not be loaded ({ex.Message.ReplaceLineEndings(" ")}). Either libtorch is missing " +
+                    "(Debian: apt-get install libtorch-dev libopenblas0-pthread; elsewhere put libtorch's lib folder on LD_LIBRARY_PATH), " +
+                    $"or the shim was built for another libtorch: rebuild it against yours with {BuildCommand}.", ex);
             }
         }
         throw new LibTorchUnavailableException(
             $"the native shim libseqforecast_torch.so was not found (looked in: {string.Join(", ", SearchFolders())}). " +
-            "Install libtorch (Debian: apt-get install libtorch-dev libopenblas0-pthread cmake g++), build the shim with " +
-            "src/SeqForecast.LibTorch/native/build.sh, or set SEQFORECAST_TORCH_NATIVE to its folder.");
+            $"Build it in your project folder with {BuildCommand} (needs cmake and g++; Debian's libtorch: apt-get install " +
+            "libtorch-dev libopenblas0-pthread cmake g++, found without -p:LibTorch), or set SEQFORECAST_TORCH_NATIVE to the folder that holds it.");
     }
 }
 

@@ -304,7 +304,9 @@ public sealed class AutoForecaster : IForecaster
         if (Options.SeasonLength > 1 && shortest >= Options.SeasonLength)
             yield return ($"seasonal-naive({Options.SeasonLength})", () => new BaselineForecaster(new SeasonalNaiveModel(Options.SeasonLength), h, target));
         yield return ("drift", () => new BaselineForecaster(new DriftModel(), h, target));
-        int maxLag = Math.Clamp(Math.Max(Options.SeasonLength, h), 1, 60);
+        // At most one season or two horizons, and at most 30: order selection costs O(n·p³) per series, and long lags on
+        // short histories give explosive fits.
+        int maxLag = Math.Clamp(Math.Min(2 * h, Math.Max(Options.SeasonLength, h)), 1, 30);
         yield return ($"ar(p<={maxLag})", () => new BaselineForecaster(new AutoRegressiveModel(new AutoRegressiveOptions(maxLag) { ShrinkMaxLag = true }), h, target));
     }
 

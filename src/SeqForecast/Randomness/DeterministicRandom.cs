@@ -5,7 +5,7 @@ namespace SeqForecast.Randomness;
 /// not by the runtime, so the same seed gives the same shuffles, dropout masks and initial weights on every
 /// .NET version and machine.
 /// </summary>
-public sealed class DeterministicRandom
+internal sealed class DeterministicRandom
 {
     private ulong _s0, _s1, _s2, _s3;
 

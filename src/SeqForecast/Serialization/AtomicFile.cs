@@ -1,7 +1,7 @@
 namespace SeqForecast.Serialization;
 
 /// <summary>Writes a file through a temporary file in the same folder and a rename, so readers never see half a file.</summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>Calls <paramref name="write"/> on a temporary file beside <paramref name="path"/>, flushes it, then renames it over <paramref name="path"/>.</summary>
     /// <exception cref="DirectoryNotFoundException">The target folder does not exist.</exception>

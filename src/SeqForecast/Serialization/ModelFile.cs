@@ -11,7 +11,7 @@ namespace SeqForecast.Serialization;
 /// <param name="Columns">Fitted columns.</param>
 /// <param name="PerSeries">Per-series pairs, by series id.</param>
 /// <param name="Global">Global pairs, or null.</param>
-public sealed record ScalerState(ScalerKind Kind, ScalingScope Scope, IReadOnlyList<string> Columns, IReadOnlyDictionary<string, double[][]> PerSeries, double[][]? Global)
+internal sealed record ScalerState(ScalerKind Kind, ScalingScope Scope, IReadOnlyList<string> Columns, IReadOnlyDictionary<string, double[][]> PerSeries, double[][]? Global)
 {
     /// <summary>Start of the min-max target range (for series the scaler did not see); null: 0.</summary>
     public double? RangeMin { get; init; }

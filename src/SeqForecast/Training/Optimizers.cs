@@ -138,7 +138,7 @@ internal sealed class SgdOptimizer(SgdOptions options, int parameterCount) : Opt
 }
 
 /// <summary>Gradient clipping by global norm, as torch.nn.utils.clip_grad_norm_.</summary>
-public static class GradientClipping
+internal static class GradientClipping
 {
     /// <summary>
     /// Scales <paramref name="gradients"/> by <c>min(1, maxNorm / (‖g‖₂ + 1e-6))</c>, where ‖g‖₂ is the norm of all

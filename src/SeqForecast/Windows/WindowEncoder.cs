@@ -6,7 +6,7 @@ namespace SeqForecast.Windows;
 /// <summary>Standardisation of one column or numeric attribute: <c>x' = (x − Mean) / Scale</c>.</summary>
 /// <param name="Mean">Subtracted first.</param>
 /// <param name="Scale">Divisor; never 0.</param>
-public sealed record Standardization(double Mean, double Scale)
+internal sealed record Standardization(double Mean, double Scale)
 {
     /// <summary>The identity (mean 0, scale 1).</summary>
     public static Standardization Identity { get; } = new(0, 1);
@@ -35,7 +35,7 @@ public sealed record Standardization(double Mean, double Scale)
 /// <param name="Name">Attribute name.</param>
 /// <param name="Categories">Categories seen in training, sorted (ordinal); null for a numeric attribute.</param>
 /// <param name="Numeric">Standardisation of a numeric attribute; null for a category.</param>
-public sealed record StaticEncoding(string Name, IReadOnlyList<string>? Categories, Standardization? Numeric)
+internal sealed record StaticEncoding(string Name, IReadOnlyList<string>? Categories, Standardization? Numeric)
 {
     /// <summary>Inputs this attribute adds per step.</summary>
     public int Width => Categories?.Count ?? 1;

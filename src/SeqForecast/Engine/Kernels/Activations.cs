@@ -75,7 +75,7 @@ internal static class Activations
         f.StoreUnsafe(ref g0, (nuint)(n + j));
         g.StoreUnsafe(ref g0, (nuint)(2 * n + j));
         o.StoreUnsafe(ref g0, (nuint)(3 * n + j));
-        var c = Vector256.FusedMultiplyAdd(i, g, f * Vector256.LoadUnsafe(ref cp, (nuint)j));
+        var c = Simd.FusedMultiplyAdd(i, g, f * Vector256.LoadUnsafe(ref cp, (nuint)j));
         var tc = TanhVector(c);
         c.StoreUnsafe(ref c0, (nuint)j);
         tc.StoreUnsafe(ref t0, (nuint)j);
@@ -94,7 +94,7 @@ internal static class Activations
         f.StoreUnsafe(ref g0, (nuint)(n + j));
         g.StoreUnsafe(ref g0, (nuint)(2 * n + j));
         o.StoreUnsafe(ref g0, (nuint)(3 * n + j));
-        var c = Vector512.FusedMultiplyAdd(i, g, f * Vector512.LoadUnsafe(ref cp, (nuint)j));
+        var c = Simd.FusedMultiplyAdd(i, g, f * Vector512.LoadUnsafe(ref cp, (nuint)j));
         var tc = TanhVector(c);
         c.StoreUnsafe(ref c0, (nuint)j);
         tc.StoreUnsafe(ref t0, (nuint)j);
@@ -170,12 +170,12 @@ internal static class Activations
         var r = one / (one + Exp(-(Vector256.LoadUnsafe(ref g0, (nuint)j) + Vector256.LoadUnsafe(ref p0, (nuint)j))));
         var z = one / (one + Exp(-(Vector256.LoadUnsafe(ref g0, (nuint)(n + j)) + Vector256.LoadUnsafe(ref p0, (nuint)(n + j)))));
         var hn = Vector256.LoadUnsafe(ref p0, (nuint)(2 * n + j));
-        var candidate = TanhVector(Vector256.FusedMultiplyAdd(r, hn, Vector256.LoadUnsafe(ref g0, (nuint)(2 * n + j))));
+        var candidate = TanhVector(Simd.FusedMultiplyAdd(r, hn, Vector256.LoadUnsafe(ref g0, (nuint)(2 * n + j))));
         r.StoreUnsafe(ref g0, (nuint)j);
         z.StoreUnsafe(ref g0, (nuint)(n + j));
         candidate.StoreUnsafe(ref g0, (nuint)(2 * n + j));
         hn.StoreUnsafe(ref hn0, (nuint)j);
-        Vector256.FusedMultiplyAdd(z, Vector256.LoadUnsafe(ref h1, (nuint)j) - candidate, candidate).StoreUnsafe(ref h0, (nuint)j);
+        Simd.FusedMultiplyAdd(z, Vector256.LoadUnsafe(ref h1, (nuint)j) - candidate, candidate).StoreUnsafe(ref h0, (nuint)j);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -185,12 +185,12 @@ internal static class Activations
         var r = one / (one + Exp(-(Vector512.LoadUnsafe(ref g0, (nuint)j) + Vector512.LoadUnsafe(ref p0, (nuint)j))));
         var z = one / (one + Exp(-(Vector512.LoadUnsafe(ref g0, (nuint)(n + j)) + Vector512.LoadUnsafe(ref p0, (nuint)(n + j)))));
         var hn = Vector512.LoadUnsafe(ref p0, (nuint)(2 * n + j));
-        var candidate = TanhVector(Vector512.FusedMultiplyAdd(r, hn, Vector512.LoadUnsafe(ref g0, (nuint)(2 * n + j))));
+        var candidate = TanhVector(Simd.FusedMultiplyAdd(r, hn, Vector512.LoadUnsafe(ref g0, (nuint)(2 * n + j))));
         r.StoreUnsafe(ref g0, (nuint)j);
         z.StoreUnsafe(ref g0, (nuint)(n + j));
         candidate.StoreUnsafe(ref g0, (nuint)(2 * n + j));
         hn.StoreUnsafe(ref hn0, (nuint)j);
-        Vector512.FusedMultiplyAdd(z, Vector512.LoadUnsafe(ref h1, (nuint)j) - candidate, candidate).StoreUnsafe(ref h0, (nuint)j);
+        Simd.FusedMultiplyAdd(z, Vector512.LoadUnsafe(ref h1, (nuint)j) - candidate, candidate).StoreUnsafe(ref h0, (nuint)j);
     }
 
     private static void GruCellScalar(Span<float> gates, ReadOnlySpan<float> hiddenProjection, int n, ReadOnlySpan<float> previous, Span<float> hiddenNew, Span<float> hidden)
@@ -216,28 +216,28 @@ internal static class Activations
         var z = Exp(a + a);
         var large = Vector512<float>.One - Vector512.Create(2f) / (z + Vector512<float>.One);
         var s = x * x;
-        var poly = Vector512.FusedMultiplyAdd(Vector512.Create(-5.70498872745e-3f), s, Vector512.Create(2.06390887954e-2f));
-        poly = Vector512.FusedMultiplyAdd(poly, s, Vector512.Create(-5.37397155531e-2f));
-        poly = Vector512.FusedMultiplyAdd(poly, s, Vector512.Create(1.33314422036e-1f));
-        poly = Vector512.FusedMultiplyAdd(poly, s, Vector512.Create(-3.33332819422e-1f));
-        var small = Vector512.FusedMultiplyAdd(poly * s, a, a);
+        var poly = Simd.FusedMultiplyAdd(Vector512.Create(-5.70498872745e-3f), s, Vector512.Create(2.06390887954e-2f));
+        poly = Simd.FusedMultiplyAdd(poly, s, Vector512.Create(-5.37397155531e-2f));
+        poly = Simd.FusedMultiplyAdd(poly, s, Vector512.Create(1.33314422036e-1f));
+        poly = Simd.FusedMultiplyAdd(poly, s, Vector512.Create(-3.33332819422e-1f));
+        var small = Simd.FusedMultiplyAdd(poly * s, a, a);
         var magnitude = Vector512.ConditionalSelect(Vector512.LessThan(a, Vector512.Create(0.625f)), small, large);
-        return Vector512.CopySign(magnitude, x);
+        return Simd.CopySign(magnitude, x);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Exp(Vector512<float> x)
     {
         x = Vector512.Min(Vector512.Max(x, Vector512.Create(-87.3f)), Vector512.Create(88.3f));
-        var n = Vector512.Round(x * Vector512.Create(1.44269504088896341f));
-        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-0.693359375f), x);
-        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(2.12194440e-4f), r);
-        var p = Vector512.FusedMultiplyAdd(Vector512.Create(1.9875691500e-4f), r, Vector512.Create(1.3981999507e-3f));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(8.3334519073e-3f));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(4.1665795894e-2f));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.6666665459e-1f));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(5.0000001201e-1f));
-        p = Vector512.FusedMultiplyAdd(p, r * r, r + Vector512<float>.One);
+        var n = Simd.Round(x * Vector512.Create(1.44269504088896341f));
+        var r = Simd.FusedMultiplyAdd(n, Vector512.Create(-0.693359375f), x);
+        r = Simd.FusedMultiplyAdd(n, Vector512.Create(2.12194440e-4f), r);
+        var p = Simd.FusedMultiplyAdd(Vector512.Create(1.9875691500e-4f), r, Vector512.Create(1.3981999507e-3f));
+        p = Simd.FusedMultiplyAdd(p, r, Vector512.Create(8.3334519073e-3f));
+        p = Simd.FusedMultiplyAdd(p, r, Vector512.Create(4.1665795894e-2f));
+        p = Simd.FusedMultiplyAdd(p, r, Vector512.Create(1.6666665459e-1f));
+        p = Simd.FusedMultiplyAdd(p, r, Vector512.Create(5.0000001201e-1f));
+        p = Simd.FusedMultiplyAdd(p, r * r, r + Vector512<float>.One);
         // p·2ⁿ, exact: n is in [−126, 127] after the clamp.
         return Avx512F.Scale(p, n);
     }
@@ -249,13 +249,13 @@ internal static class Activations
         var z = Exp(a + a);
         var large = Vector256<float>.One - Vector256.Create(2f) / (z + Vector256<float>.One);
         var s = x * x;
-        var poly = Vector256.FusedMultiplyAdd(Vector256.Create(-5.70498872745e-3f), s, Vector256.Create(2.06390887954e-2f));
-        poly = Vector256.FusedMultiplyAdd(poly, s, Vector256.Create(-5.37397155531e-2f));
-        poly = Vector256.FusedMultiplyAdd(poly, s, Vector256.Create(1.33314422036e-1f));
-        poly = Vector256.FusedMultiplyAdd(poly, s, Vector256.Create(-3.33332819422e-1f));
-        var small = Vector256.FusedMultiplyAdd(poly * s, a, a);
+        var poly = Simd.FusedMultiplyAdd(Vector256.Create(-5.70498872745e-3f), s, Vector256.Create(2.06390887954e-2f));
+        poly = Simd.FusedMultiplyAdd(poly, s, Vector256.Create(-5.37397155531e-2f));
+        poly = Simd.FusedMultiplyAdd(poly, s, Vector256.Create(1.33314422036e-1f));
+        poly = Simd.FusedMultiplyAdd(poly, s, Vector256.Create(-3.33332819422e-1f));
+        var small = Simd.FusedMultiplyAdd(poly * s, a, a);
         var magnitude = Vector256.ConditionalSelect(Vector256.LessThan(a, Vector256.Create(0.625f)), small, large);
-        return Vector256.CopySign(magnitude, x);
+        return Simd.CopySign(magnitude, x);
     }
 
     /// <summary>The Vector256 exp: the same reduction and polynomial, 2ⁿ built from the exponent bits.</summary>
@@ -263,15 +263,15 @@ internal static class Activations
     private static Vector256<float> Exp(Vector256<float> x)
     {
         x = Vector256.Min(Vector256.Max(x, Vector256.Create(-87.3f)), Vector256.Create(88.3f));
-        var n = Vector256.Round(x * Vector256.Create(1.44269504088896341f));
-        var r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-0.693359375f), x);
-        r = Vector256.FusedMultiplyAdd(n, Vector256.Create(2.12194440e-4f), r);
-        var p = Vector256.FusedMultiplyAdd(Vector256.Create(1.9875691500e-4f), r, Vector256.Create(1.3981999507e-3f));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(8.3334519073e-3f));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(4.1665795894e-2f));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.6666665459e-1f));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(5.0000001201e-1f));
-        p = Vector256.FusedMultiplyAdd(p, r * r, r + Vector256<float>.One);
+        var n = Simd.Round(x * Vector256.Create(1.44269504088896341f));
+        var r = Simd.FusedMultiplyAdd(n, Vector256.Create(-0.693359375f), x);
+        r = Simd.FusedMultiplyAdd(n, Vector256.Create(2.12194440e-4f), r);
+        var p = Simd.FusedMultiplyAdd(Vector256.Create(1.9875691500e-4f), r, Vector256.Create(1.3981999507e-3f));
+        p = Simd.FusedMultiplyAdd(p, r, Vector256.Create(8.3334519073e-3f));
+        p = Simd.FusedMultiplyAdd(p, r, Vector256.Create(4.1665795894e-2f));
+        p = Simd.FusedMultiplyAdd(p, r, Vector256.Create(1.6666665459e-1f));
+        p = Simd.FusedMultiplyAdd(p, r, Vector256.Create(5.0000001201e-1f));
+        p = Simd.FusedMultiplyAdd(p, r * r, r + Vector256<float>.One);
         // NaN lanes: the conversion gives a finite scale, p stays NaN.
         var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
         return p * scale;

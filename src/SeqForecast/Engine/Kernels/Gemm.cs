@@ -205,7 +205,7 @@ internal static unsafe class Gemm
                 if (MR == 8 && Vector256.IsHardwareAccelerated)
                 {
                     Vector256<float> s0 = default;
-                    for (int kk = 0; kk < k; kk++) s0 = Vector256.FusedMultiplyAdd(Vector256.Load(a + kk * 8), Vector256.Create(b[(long)kk * NR]), s0);
+                    for (int kk = 0; kk < k; kk++) s0 = Simd.FusedMultiplyAdd(Vector256.Load(a + kk * 8), Vector256.Create(b[(long)kk * NR]), s0);
                     s0.Store(column);
                 }
                 else
@@ -366,14 +366,14 @@ internal static unsafe class Gemm
             for (int kk = 0; kk < k; kk++, w += stride)
             {
                 var v = Vector512.Create(x[kk]);
-                a0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w), a0);
-                a1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 16), a1);
-                a2 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 32), a2);
-                a3 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 48), a3);
-                a4 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 64), a4);
-                a5 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 80), a5);
-                a6 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 96), a6);
-                a7 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 112), a7);
+                a0 = Simd.FusedMultiplyAdd(v, Vector512.Load(w), a0);
+                a1 = Simd.FusedMultiplyAdd(v, Vector512.Load(w + 16), a1);
+                a2 = Simd.FusedMultiplyAdd(v, Vector512.Load(w + 32), a2);
+                a3 = Simd.FusedMultiplyAdd(v, Vector512.Load(w + 48), a3);
+                a4 = Simd.FusedMultiplyAdd(v, Vector512.Load(w + 64), a4);
+                a5 = Simd.FusedMultiplyAdd(v, Vector512.Load(w + 80), a5);
+                a6 = Simd.FusedMultiplyAdd(v, Vector512.Load(w + 96), a6);
+                a7 = Simd.FusedMultiplyAdd(v, Vector512.Load(w + 112), a7);
             }
             a0.Store(tile); a1.Store(tile + 16); a2.Store(tile + 32); a3.Store(tile + 48);
             a4.Store(tile + 64); a5.Store(tile + 80); a6.Store(tile + 96); a7.Store(tile + 112);
@@ -384,10 +384,10 @@ internal static unsafe class Gemm
             for (int kk = 0; kk < k; kk++, w += stride)
             {
                 var v = Vector512.Create(x[kk]);
-                a0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w), a0);
-                a1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 16), a1);
-                a2 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 32), a2);
-                a3 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 48), a3);
+                a0 = Simd.FusedMultiplyAdd(v, Vector512.Load(w), a0);
+                a1 = Simd.FusedMultiplyAdd(v, Vector512.Load(w + 16), a1);
+                a2 = Simd.FusedMultiplyAdd(v, Vector512.Load(w + 32), a2);
+                a3 = Simd.FusedMultiplyAdd(v, Vector512.Load(w + 48), a3);
             }
             a0.Store(tile); a1.Store(tile + 16); a2.Store(tile + 32); a3.Store(tile + 48);
         }
@@ -397,8 +397,8 @@ internal static unsafe class Gemm
             for (int kk = 0; kk < k; kk++, w += stride)
             {
                 var v = Vector512.Create(x[kk]);
-                a0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w), a0);
-                if (vectors == 2) a1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(w + 16), a1);
+                a0 = Simd.FusedMultiplyAdd(v, Vector512.Load(w), a0);
+                if (vectors == 2) a1 = Simd.FusedMultiplyAdd(v, Vector512.Load(w + 16), a1);
             }
             a0.Store(tile); a1.Store(tile + 16);
         }
@@ -413,14 +413,14 @@ internal static unsafe class Gemm
             for (int kk = 0; kk < k; kk++, w += stride)
             {
                 var v = Vector256.Create(x[kk]);
-                a0 = Vector256.FusedMultiplyAdd(v, Vector256.Load(w), a0);
-                a1 = Vector256.FusedMultiplyAdd(v, Vector256.Load(w + 8), a1);
-                a2 = Vector256.FusedMultiplyAdd(v, Vector256.Load(w + 16), a2);
-                a3 = Vector256.FusedMultiplyAdd(v, Vector256.Load(w + 24), a3);
-                a4 = Vector256.FusedMultiplyAdd(v, Vector256.Load(w + 32), a4);
-                a5 = Vector256.FusedMultiplyAdd(v, Vector256.Load(w + 40), a5);
-                a6 = Vector256.FusedMultiplyAdd(v, Vector256.Load(w + 48), a6);
-                a7 = Vector256.FusedMultiplyAdd(v, Vector256.Load(w + 56), a7);
+                a0 = Simd.FusedMultiplyAdd(v, Vector256.Load(w), a0);
+                a1 = Simd.FusedMultiplyAdd(v, Vector256.Load(w + 8), a1);
+                a2 = Simd.FusedMultiplyAdd(v, Vector256.Load(w + 16), a2);
+                a3 = Simd.FusedMultiplyAdd(v, Vector256.Load(w + 24), a3);
+                a4 = Simd.FusedMultiplyAdd(v, Vector256.Load(w + 32), a4);
+                a5 = Simd.FusedMultiplyAdd(v, Vector256.Load(w + 40), a5);
+                a6 = Simd.FusedMultiplyAdd(v, Vector256.Load(w + 48), a6);
+                a7 = Simd.FusedMultiplyAdd(v, Vector256.Load(w + 56), a7);
             }
             a0.Store(tile); a1.Store(tile + 8); a2.Store(tile + 16); a3.Store(tile + 24);
             a4.Store(tile + 32); a5.Store(tile + 40); a6.Store(tile + 48); a7.Store(tile + 56);
@@ -431,7 +431,7 @@ internal static unsafe class Gemm
             {
                 Vector256<float> a = default;
                 float* col = w + q * 8;
-                for (int kk = 0; kk < k; kk++) a = Vector256.FusedMultiplyAdd(Vector256.Create(x[kk]), Vector256.Load(col + (long)kk * stride), a);
+                for (int kk = 0; kk < k; kk++) a = Simd.FusedMultiplyAdd(Vector256.Create(x[kk]), Vector256.Load(col + (long)kk * stride), a);
                 a.Store(tile + q * 8);
             }
         }
@@ -456,14 +456,14 @@ internal static unsafe class Gemm
         {
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
-            var x = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
-            x = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
-            x = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
-            x = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
-            x = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
-            x = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
-            x = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
-            x = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
+            var x = Vector512.Create(a[0]); c00 = Simd.FusedMultiplyAdd(x, b0, c00); c01 = Simd.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a[1]); c10 = Simd.FusedMultiplyAdd(x, b0, c10); c11 = Simd.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a[2]); c20 = Simd.FusedMultiplyAdd(x, b0, c20); c21 = Simd.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a[3]); c30 = Simd.FusedMultiplyAdd(x, b0, c30); c31 = Simd.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a[4]); c40 = Simd.FusedMultiplyAdd(x, b0, c40); c41 = Simd.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a[5]); c50 = Simd.FusedMultiplyAdd(x, b0, c50); c51 = Simd.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a[6]); c60 = Simd.FusedMultiplyAdd(x, b0, c60); c61 = Simd.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a[7]); c70 = Simd.FusedMultiplyAdd(x, b0, c70); c71 = Simd.FusedMultiplyAdd(x, b1, c71);
         }
         c00.Store(tile); c01.Store(tile + 16); c10.Store(tile + 32); c11.Store(tile + 48);
         c20.Store(tile + 64); c21.Store(tile + 80); c30.Store(tile + 96); c31.Store(tile + 112);
@@ -481,12 +481,12 @@ internal static unsafe class Gemm
         {
             var b0 = Vector256.Load(b);
             var b1 = Vector256.Load(b + 8);
-            var x = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-            x = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-            x = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-            x = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-            x = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
-            x = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+            var x = Vector256.Create(a[0]); c00 = Simd.FusedMultiplyAdd(x, b0, c00); c01 = Simd.FusedMultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a[1]); c10 = Simd.FusedMultiplyAdd(x, b0, c10); c11 = Simd.FusedMultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a[2]); c20 = Simd.FusedMultiplyAdd(x, b0, c20); c21 = Simd.FusedMultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a[3]); c30 = Simd.FusedMultiplyAdd(x, b0, c30); c31 = Simd.FusedMultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a[4]); c40 = Simd.FusedMultiplyAdd(x, b0, c40); c41 = Simd.FusedMultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a[5]); c50 = Simd.FusedMultiplyAdd(x, b0, c50); c51 = Simd.FusedMultiplyAdd(x, b1, c51);
         }
         c00.Store(tile); c01.Store(tile + 8); c10.Store(tile + 16); c11.Store(tile + 24);
         c20.Store(tile + 32); c21.Store(tile + 40); c30.Store(tile + 48); c31.Store(tile + 56);

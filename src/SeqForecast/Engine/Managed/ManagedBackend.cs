@@ -46,7 +46,7 @@ public sealed class ManagedBackend(int threads = 0) : IBackend
 }
 
 /// <summary>A managed network with its optimizer and loss buffers. Thread safety as <see cref="INetworkSession"/> says.</summary>
-public sealed class ManagedSession : INetworkSession
+internal sealed class ManagedSession : INetworkSession
 {
     private readonly Optimizer _optimizer;
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
