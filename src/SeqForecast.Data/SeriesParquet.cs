@@ -123,7 +123,7 @@ public static class SeriesParquet
     private static async Task<Array> ReadAsync(ParquetRowGroupReader group, DataField field, int rows, CancellationToken token)
     {
         var type = field.ClrType;
-        if (type == typeof(string))
+        if (type == typeof(string) || type == typeof(ReadOnlyMemory<char>))
         {
             var strings = new string[rows];
             await group.ReadAsync(field, strings, null, token).ConfigureAwait(false);

@@ -125,7 +125,7 @@ public static class SeriesCsv
         }
         if (order.Count == 0)
             throw new CsvDataException(sourceName, 0, null, "the file has a header but no data rows");
-        return Assemble(sourceName, order.Select(id => (id, (IReadOnlyList<Observation>)rowsById[id])), valueNames, cleaning);
+        return Assemble($"file '{sourceName}'", order.Select(id => (id, (IReadOnlyList<Observation>)rowsById[id])), valueNames, cleaning);
     }
 
     /// <summary>Reads a wide-format file.</summary>
@@ -167,7 +167,7 @@ public static class SeriesCsv
             throw new CsvDataException(sourceName, 0, null, "the file has a header but no data rows");
         // Rows stand in for dates when the file has none: errors then name data rows, not made-up dates.
         Func<DateTime, string>? describe = dateIndex < 0 ? t => $"data row {(int)(t - DateTime.UnixEpoch).TotalDays + 1}" : null;
-        var result = Assemble(sourceName, seriesNames.Select((n, s) => (n, (IReadOnlyList<Observation>)rows[s])), [format.ValueColumnName], dateIndex < 0 ? cleaning with { Frequency = Frequency.Daily } : cleaning, describe);
+        var result = Assemble($"file '{sourceName}'", seriesNames.Select((n, s) => (n, (IReadOnlyList<Observation>)rows[s])), [format.ValueColumnName], dateIndex < 0 ? cleaning with { Frequency = Frequency.Daily } : cleaning, describe);
         if (dateIndex >= 0) return result;
         var untimed = result.Series.Select(s => new TimeSeries(s.Id, s.ColumnNames, Enumerable.Range(0, s.ColumnNames.Count).Select(c => s.Column(c).ToArray()).ToArray())).ToArray();
         return result with { Series = untimed };
@@ -311,6 +311,7 @@ public static class SeriesCsv
         throw new CsvDataException(source, line, column, $"'{text}' is not a number");
     }
 
+    /// <summary>Assembles grouped rows; <paramref name="source"/> describes the data in errors ("file 'x.csv'", "records").</summary>
     internal static SeriesLoadResult Assemble(string source, IEnumerable<(string Id, IReadOnlyList<Observation> Rows)> groups, IReadOnlyList<string> columns, SeriesCleaningOptions cleaning, Func<DateTime, string>? describe = null)
     {
         var list = groups.ToList();
@@ -318,7 +319,7 @@ public static class SeriesCsv
         {
             try
             {
-                var frequency = FrequencyExtensions.InferCommon(list.Select(g => (IReadOnlyList<DateTime>)g.Rows.Select(r => r.Timestamp).Order().ToArray()), $"file '{source}'");
+                var frequency = FrequencyExtensions.InferCommon(list.Select(g => (IReadOnlyList<DateTime>)g.Rows.Select(r => r.Timestamp).Order().ToArray()), source);
                 cleaning = cleaning with { Frequency = frequency };
             }
             catch (ArgumentException ex)
@@ -338,7 +339,7 @@ public static class SeriesCsv
             }
             catch (ArgumentException ex)
             {
-                throw new ArgumentException($"file '{source}': {ErrorMessages.Bare(ex)}", "path", ex);
+                throw new ArgumentException($"{source}: {ErrorMessages.Bare(ex)}", "path", ex);
             }
         }
         return new SeriesLoadResult(series, report);
