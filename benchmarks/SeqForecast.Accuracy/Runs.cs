@@ -184,7 +184,7 @@ internal static class Runs
         Add("GRU, the sample's configuration", new RnnForecaster(sample with { Cell = CellType.Gru }));
         Add("Auto (best the library finds on validation)", new AutoForecaster(new AutoForecasterOptions(h)
         {
-            SeasonLength = m, Metric = AutoMetric.Mase, MaxCandidates = 4, Template = sample,
+            SeasonLength = m, Metric = AutoMetric.Owa, MaxCandidates = 6, Template = sample,
         }));
         return new Section("retail", "Online Retail (the sample's 30 products, last 28 days held out)",
             "The sample's data (UCI Online Retail, 30 best-selling products, daily, missing days are zero sales); the last 28 days of every product " +

@@ -161,9 +161,10 @@ public sealed class AutoForecaster : IForecaster
             _ => [LossKind.ScaledMae, LossKind.Smape],
         };
         IReadOnlyList<int> lags = m > 1 ? [m] : [];
-        RnnForecasterOptions Make(CellType cell, int lookback, InstanceNormalization normalization, LossKind loss) => template with
+        RnnForecasterOptions Make(CellType cell, int lookback, InstanceNormalization normalization, LossKind loss, bool residual = false) => template with
         {
             Cell = cell,
+            Residual = residual ? ResidualBaseline.Seasonal(m) : template.Residual,
             Window = template.Window with { Lookback = lookback, Horizon = h, SeasonalLags = template.Window.SeasonalLags.Count > 0 ? template.Window.SeasonalLags : lags },
             MinimumHistory = template.MinimumHistory is { } minimum ? Math.Min(minimum, lookback) : null,
             Normalization = normalization,
@@ -176,15 +177,22 @@ public sealed class AutoForecaster : IForecaster
         string Name(CellType cell, int lookback, string normalization, LossKind loss) =>
             $"{cell.ToString().ToLowerInvariant()}-L{lookback}-{normalization}{(losses.Length > 1 ? "-" + (loss == LossKind.Smape ? "smape" : "smae") : "")}";
         var result = new List<(string, RnnForecasterOptions)>();
-        void Add(CellType cell, int lookback, string normName, InstanceNormalization normalization, LossKind loss)
+        void Add(CellType cell, int lookback, string normName, InstanceNormalization normalization, LossKind loss, bool residual = false)
         {
-            var name = Name(cell, lookback, normName, loss);
-            if (result.All(r => r.Item1 != name)) result.Add((name, Make(cell, lookback, normalization, loss)));
+            var name = Name(cell, lookback, normName, loss) + (residual ? $"-res{m}" : "");
+            if (result.All(r => r.Item1 != name)) result.Add((name, Make(cell, lookback, normalization, loss, residual)));
         }
+        // The residual to seasonal naive, where a season fits in the horizon (daily data with a weekly cycle, hourly with a daily one).
+        bool seasonalResidual = m > 1 && m <= h;
         int shortLookback = lookbacks[0], longLookback = lookbacks[^1];
         foreach (var loss in losses) Add(CellType.Gru, shortLookback, "lv", InstanceNormalization.LastValueDifference, loss);
         foreach (var loss in losses) Add(CellType.Lstm, shortLookback, "lv", InstanceNormalization.LastValueDifference, loss);
         Add(CellType.Gru, longLookback, "lv", InstanceNormalization.LastValueDifference, losses[0]);
+        if (seasonalResidual)
+        {
+            Add(CellType.Lstm, longLookback, "lv", InstanceNormalization.LastValueDifference, losses[0], residual: true);
+            Add(CellType.Gru, longLookback, "lv", InstanceNormalization.LastValueDifference, losses[0], residual: true);
+        }
         Add(CellType.Gru, shortLookback, "ms", InstanceNormalization.MeanStd, losses[0]);
         Add(CellType.Lstm, longLookback, "lv", InstanceNormalization.LastValueDifference, losses[0]);
         Add(CellType.Lstm, shortLookback, "ms", InstanceNormalization.MeanStd, losses[0]);
@@ -224,17 +232,24 @@ public sealed class AutoForecaster : IForecaster
         var (naiveMase, naiveSmape) = Scores(naive, actuals, inSample, m);
         var trainParts = series.Select(s => s.Slice(0, s.Length - validation)).ToArray();
 
+        // Counts (every training value a whole number) may be better forecast in whole numbers: each recurrent candidate is
+        // also scored with its forecasts rounded, and keeps the rounding when that scores better.
+        bool counts = trainParts.All(s => IsWholeNumbers(s.Column(target)));
         var scored = new List<(AutoCandidate Candidate, double[][] Forecasts, Func<IForecaster> Make, RnnForecasterOptions? Rnn)>();
-        void Add(string name, string description, double[][] forecasts, int epochs, double seconds, Func<IForecaster> make, RnnForecasterOptions? rnn)
+        double Score(double[][] forecasts)
         {
             var (mase, smape) = Scores(forecasts, actuals, inSample, m);
-            double score = Options.Metric switch
+            return Options.Metric switch
             {
                 AutoMetric.Mase => mase,
                 AutoMetric.Smape => smape,
                 _ => 0.5 * (smape / naiveSmape + mase / naiveMase),
             };
-            scored.Add((new AutoCandidate(name, description, score, mase, smape, epochs, seconds), forecasts, make, rnn));
+        }
+        void Add(string name, string description, double[][] forecasts, int epochs, double seconds, Func<IForecaster> make, RnnForecasterOptions? rnn)
+        {
+            var (mase, smape) = Scores(forecasts, actuals, inSample, m);
+            scored.Add((new AutoCandidate(name, description, Score(forecasts), mase, smape, epochs, seconds), forecasts, make, rnn));
         }
 
         if (Options.IncludeBaselines)
@@ -261,7 +276,19 @@ public sealed class AutoForecaster : IForecaster
             var watch = Stopwatch.StartNew();
             using var fitted = new RnnForecaster(rnn).Fit(series, options with { ValidationLength = validation });
             var forecasts = fitted.Predict(histories, new PredictOptions { Horizon = h, Future = future }).Select(p => p.Values[0]).ToArray();
-            Add(name, Describe(rnn), forecasts, fitted.Training?.BestEpoch ?? 0, watch.Elapsed.TotalSeconds, () => new RnnForecaster(rnn), rnn);
+            int epochs = fitted.Training?.BestEpoch ?? 0;
+            Add(name, Describe(rnn), forecasts, epochs, watch.Elapsed.TotalSeconds, () => new RnnForecaster(rnn), rnn);
+            if (counts && !rnn.RoundForecasts)
+            {
+                var rounded = rnn with { RoundForecasts = true };
+                var roundedForecasts = forecasts.Select(f => f.Select(v => Math.Round(v, MidpointRounding.AwayFromZero)).ToArray()).ToArray();
+                var (plain, withRounding) = (scored[^1].Candidate.Score, Score(roundedForecasts));
+                if (withRounding < plain)
+                {
+                    scored.RemoveAt(scored.Count - 1);
+                    Add(name + "-round", Describe(rounded) + ", forecasts rounded", roundedForecasts, epochs, watch.Elapsed.TotalSeconds, () => new RnnForecaster(rounded), rounded);
+                }
+            }
         }
 
         if (Options.TryEnsemble && scored.Count >= Options.EnsembleSize)
@@ -311,7 +338,7 @@ public sealed class AutoForecaster : IForecaster
     }
 
     private static string Describe(RnnForecasterOptions o) => string.Create(CultureInfo.InvariantCulture,
-        $"{o.Cell} {o.Layers}x{o.HiddenSize}, lookback {o.Window.Lookback}, normalisation {(o.Normalization is { } n ? $"{n.Center}/{n.Scale}" : "none")}, loss {o.Training.Loss.Kind}, lr {o.Training.Optimizer.LearningRate}, {o.Training.WindowsPerEpoch?.ToString(CultureInfo.InvariantCulture) ?? "all"} windows/epoch, {o.Training.Sampling}");
+        $"{o.Cell} {o.Layers}x{o.HiddenSize}, lookback {o.Window.Lookback}, normalisation {(o.Normalization is { } n ? $"{n.Center}/{n.Scale}" : "none")}{(o.Residual is { } r ? $", residual to {r.Kind}({r.SeasonLength})" : "")}, loss {o.Training.Loss.Kind}, lr {o.Training.Optimizer.LearningRate}, {o.Training.WindowsPerEpoch?.ToString(CultureInfo.InvariantCulture) ?? "all"} windows/epoch, {o.Training.Sampling}");
 
     private static (double Mase, double Smape) Scores(double[][] forecasts, double[][] actuals, double[][] inSample, int season)
     {
@@ -331,6 +358,12 @@ public sealed class AutoForecaster : IForecaster
             }
         }
         return (defined == 0 ? double.NaN : mase / defined, smape / forecasts.Length);
+    }
+
+    private static bool IsWholeNumbers(ReadOnlySpan<double> values)
+    {
+        foreach (var v in values) if (v != Math.Round(v)) return false;
+        return true;
     }
 
     private static double Median(double[] values)

@@ -252,10 +252,11 @@ public sealed class RnnForecaster : IForecaster
 /// <param name="Residual">Residual baseline, or null.</param>
 /// <param name="QuantileLevels">Quantile levels, empty for point forecasts.</param>
 /// <param name="NonNegative">Forecasts are clamped at zero.</param>
+/// <param name="RoundForecasts">Forecasts are rounded to whole numbers.</param>
 /// <param name="TrainedOn">Backend the weights were trained on.</param>
 /// <param name="FeatureNames">Inputs of one step, in order.</param>
 public sealed record RnnModelInfo(NetworkOptions Network, WindowSpec Window, IReadOnlyList<string> Targets, InstanceNormalization? Normalization, ResidualBaseline? Residual,
-    IReadOnlyList<double> QuantileLevels, bool NonNegative, string TrainedOn, IReadOnlyList<string> FeatureNames);
+    IReadOnlyList<double> QuantileLevels, bool NonNegative, string TrainedOn, IReadOnlyList<string> FeatureNames, bool RoundForecasts = false);
 
 /// <summary>
 /// A trained recurrent forecaster: predicts the next horizon of each series in original units (point and quantiles),
@@ -271,7 +272,7 @@ public sealed class FittedRnnForecaster : IFittedForecaster, IModelNode
     private readonly RnnForecasterOptions? _options;
     private readonly IBackend _backend;
 
-    internal FittedRnnForecaster(RnnForecasterOptions? options, WindowEncoder encoder, FittedScaler? scaler, INetworkSession session, IBackend backend, TrainingResult? training, TrainingReport? report, bool nonNegative = false, string? name = null, string? trainedOn = null)
+    internal FittedRnnForecaster(RnnForecasterOptions? options, WindowEncoder encoder, FittedScaler? scaler, INetworkSession session, IBackend backend, TrainingResult? training, TrainingReport? report, bool nonNegative = false, string? name = null, string? trainedOn = null, bool round = false)
     {
         _options = options;
         _backend = backend;
@@ -283,9 +284,10 @@ public sealed class FittedRnnForecaster : IFittedForecaster, IModelNode
         Training = training;
         Report = report;
         NonNegative = options?.NonNegative ?? nonNegative;
+        RoundForecasts = options?.RoundForecasts ?? round;
         Name = name ?? session.Network.Cell.ToString().ToLowerInvariant();
         Info = new RnnModelInfo(session.Network, encoder.Spec with { Targets = encoder.Targets }, encoder.Targets, encoder.Settings.Instance, encoder.Settings.Residual,
-            QuantileLevels, NonNegative, trainedOn ?? backend.Name, encoder.FeatureNames());
+            QuantileLevels, NonNegative, trainedOn ?? backend.Name, encoder.FeatureNames(), RoundForecasts);
     }
 
     /// <inheritdoc />
@@ -314,6 +316,9 @@ public sealed class FittedRnnForecaster : IFittedForecaster, IModelNode
 
     /// <summary>Forecasts are clamped at zero.</summary>
     public bool NonNegative { get; }
+
+    /// <summary>Forecasts are rounded to whole numbers.</summary>
+    public bool RoundForecasts { get; }
 
     /// <summary>The backend session (lower-level API: parameters, raw predictions).</summary>
     public INetworkSession Session => _session;
@@ -451,7 +456,7 @@ public sealed class FittedRnnForecaster : IFittedForecaster, IModelNode
             _session.CopyParametersTo(parameters);
             session.LoadParameters(parameters);
             var result = new Trainer(training).Fit(session, train, validation, options.Progress, null, options.CancellationToken);
-            return new FittedRnnForecaster(_options, encoder, scaler, session, backend, result, new TrainingReport(train.Count, validation?.Count ?? 0, [], 0), NonNegative, Name);
+            return new FittedRnnForecaster(_options, encoder, scaler, session, backend, result, new TrainingReport(train.Count, validation?.Count ?? 0, [], 0), NonNegative, Name, round: RoundForecasts);
         }
         catch
         {
@@ -537,6 +542,7 @@ public sealed class FittedRnnForecaster : IFittedForecaster, IModelNode
             Loss = _loss.Kind,
             Quantiles = _loss.Quantiles,
             NonNegative = NonNegative,
+            RoundForecasts = RoundForecasts,
             TrainedOn = Info.TrainedOn,
             BestEpoch = Training?.BestEpoch ?? 0,
         };
@@ -608,7 +614,7 @@ public sealed class FittedRnnForecaster : IFittedForecaster, IModelNode
         try
         {
             session.LoadParameters(parameters);
-            return new FittedRnnForecaster(null, encoder, scaler, session, backend, null, null, node.NonNegative, string.IsNullOrWhiteSpace(node.Name) ? null : node.Name, node.TrainedOn ?? "");
+            return new FittedRnnForecaster(null, encoder, scaler, session, backend, null, null, node.NonNegative, string.IsNullOrWhiteSpace(node.Name) ? null : node.Name, node.TrainedOn ?? "", node.RoundForecasts);
         }
         catch
         {
@@ -626,7 +632,11 @@ public sealed class FittedRnnForecaster : IFittedForecaster, IModelNode
     private static Standardization Standardization(double mean, double scale, string what) =>
         double.IsFinite(mean) && double.IsFinite(scale) && scale != 0 ? new Standardization(mean, scale) : throw new InvalidDataException($"{what} has mean {mean} and scale {scale}; both must be finite and the scale non-zero");
 
-    private double Clamp(double value) => NonNegative ? Math.Max(0, value) : value;
+    private double Clamp(double value)
+    {
+        if (NonNegative) value = Math.Max(0, value);
+        return RoundForecasts ? Math.Round(value, MidpointRounding.AwayFromZero) : value;
+    }
 
     private TimeSeries?[]? FutureById(IReadOnlyList<TimeSeries> history, IReadOnlyList<TimeSeries>? future, int steps)
     {

@@ -76,6 +76,12 @@ public sealed record RnnForecasterOptions(WindowSpec Window)
     /// </summary>
     public bool NonNegative { get; init; }
 
+    /// <summary>
+    /// Round forecasts (points and quantiles) to whole numbers, for counts such as units sold: a forecast of 0.3 units is
+    /// 0, which matters for sMAPE on days that sell nothing. Applied after <see cref="NonNegative"/>. Default false.
+    /// </summary>
+    public bool RoundForecasts { get; init; }
+
     /// <summary>Training loop settings (epochs, batch size, loss, optimizer, early stopping, sampling, seed, …). Default <see cref="DefaultTraining"/>.</summary>
     public TrainerOptions Training { get; init; } = DefaultTraining;
 

@@ -43,6 +43,7 @@ internal sealed record RnnNode : ModelNode
     public LossKind Loss { get; init; }
     public IReadOnlyList<double> Quantiles { get; init; } = [];
     public bool NonNegative { get; init; }
+    public bool RoundForecasts { get; init; }
     public string TrainedOn { get; init; } = "";
     public int BestEpoch { get; init; }
 }

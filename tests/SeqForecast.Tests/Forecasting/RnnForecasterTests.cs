@@ -185,4 +185,31 @@ public class RnnForecasterTests
             File.Delete(path);
         }
     }
+    [Test]
+    public void Predict_RoundForecastsGivesWholeNumbersThatMatchTheUnroundedModelAndSurvivesSaveLoad()
+    {
+        var series = Wave("counts", 80, 20);
+        var options = Small(10, 7, 80) with { RoundForecasts = true };
+        using var rounded = new RnnForecaster(options).Fit([series]);
+        using var plain = new RnnForecaster(options with { RoundForecasts = false }).Fit([series]);
+        var path = Path.Combine(Path.GetTempPath(), $"round-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            rounded.Save(path);
+            using var loaded = FittedRnnForecaster.Load(path);
+            var expected = plain.Predict(series).FirstTarget.Select(v => Math.Round(v, MidpointRounding.AwayFromZero)).ToArray();
+            Assert.Multiple(() =>
+            {
+                Assert.That(plain.Predict(series).FirstTarget.Any(v => v != Math.Round(v)), Is.True, "the unrounded forecast has fractions");
+                Assert.That(rounded.Predict(series).FirstTarget, Is.EqualTo(expected), "same seed, same network: rounding is the only difference");
+                Assert.That(loaded.Predict(series).FirstTarget, Is.EqualTo(expected));
+                Assert.That(loaded.RoundForecasts, Is.True);
+                Assert.That(loaded.Info.RoundForecasts, Is.True);
+            });
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }
