@@ -56,6 +56,22 @@ public sealed class LibTorchBackend : IBackend
     /// <summary>Intra-op threads (0: libtorch's default).</summary>
     public int Threads { get; }
 
+    /// <summary>Data-parallel training over a process group, or null for a single process.</summary>
+    public DistributedOptions? Distributed { get; private init; }
+
+    /// <summary>
+    /// This backend with data-parallel training over the process group <paramref name="options"/> describes (for example
+    /// <see cref="DistributedOptions.FromEnvironment"/> under torchrun or a job scheduler). Sessions join the group when
+    /// created: start every rank, or creation fails after <see cref="DistributedOptions.Timeout"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public LibTorchBackend WithDistributed(DistributedOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return new LibTorchBackend(Device, Threads) { Distributed = options };
+    }
+
     /// <inheritdoc />
     public string Name => $"libtorch-{Device}";
 
@@ -123,6 +139,7 @@ public sealed class LibTorchBackend : IBackend
             var initial = new float[session.Layout.TotalLength];
             ParameterInitializer.Initialize(network, seed, initial);
             session.LoadParameters(initial);
+            if (Distributed is { } distributed) session.Join(ProcessGroup.For(distributed));
             return session;
         }
         catch

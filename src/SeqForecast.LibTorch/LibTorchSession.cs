@@ -7,7 +7,8 @@ namespace SeqForecast.LibTorch;
 /// One libtorch model with its optimizer. With MSE, MAE or Huber a training step is one native call (forward, loss,
 /// backward, clipping, optimizer step); the other losses (pinball, scaled MAE, sMAPE) run the forward pass natively,
 /// compute the loss and its gradient in managed code (<see cref="LossFunctions"/>, the same code as the managed
-/// engine) and backpropagate natively. Thread safety as <see cref="INetworkSession"/> says: predictions run
+/// engine) and backpropagate natively. With <see cref="DistributedOptions"/> each training step computes this rank's
+/// share of the batch and averages gradients and loss over the process group. Thread safety as <see cref="INetworkSession"/> says: predictions run
 /// concurrently, training and parameter changes exclusively. Dispose frees the native model; a session that is never
 /// disposed is freed by its SafeHandle's finalizer.
 /// </summary>
@@ -19,6 +20,7 @@ public sealed unsafe class LibTorchSession : INetworkSession
     private float[] _outputs = [];
     private float[] _dOutputs = [];
     private double _learningRate;
+    private DistributedOptions? _distributed;
 
     internal LibTorchSession(ModelHandle handle, NetworkOptions network, TrainingSetup training)
     {
@@ -32,6 +34,9 @@ public sealed unsafe class LibTorchSession : INetworkSession
 
     /// <inheritdoc />
     public NetworkOptions Network { get; }
+
+    /// <summary>The process group this session trains over, or null.</summary>
+    public DistributedOptions? Distributed => _distributed;
 
     /// <inheritdoc />
     public ParameterLayout Layout { get; }
@@ -52,10 +57,24 @@ public sealed unsafe class LibTorchSession : INetworkSession
     }
 
     /// <inheritdoc />
+    /// <remarks>With a process group, every rank passes the whole batch; each computes its rows and the returned loss is the
+    /// mean over all of them.</remarks>
     public double TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch, int timeSteps, LossContext context = default)
     {
         CheckBatch(inputs, batch, timeSteps);
         var truth = CheckTargets(targets, batch);
+        int rows = batch;
+        if (_distributed is { } group)
+        {
+            // This rank's contiguous rows; the loss context is per row too (scale and offset per value, weight per window).
+            var (start, end) = group.Share(batch);
+            rows = end - start;
+            int stepFloats = timeSteps * Network.InputSize, values = truth.Length / batch;
+            inputs = inputs.Slice(start * stepFloats, rows * stepFloats);
+            truth = truth.Slice(start * values, rows * values);
+            if (!context.IsEmpty)
+                context = new LossContext(context.Scale.Slice(start * values, rows * values), context.Offset.Slice(start * values, rows * values), context.Weight.Slice(start, rows));
+        }
         EnterWrite();
         try
         {
@@ -64,16 +83,16 @@ public sealed unsafe class LibTorchSession : INetworkSession
             {
                 if (_nativeLoss)
                 {
-                    NativeMethods.Check(NativeMethods.sf_train_step(_handle, x, y, batch, timeSteps, out var nativeLoss), "train step");
+                    NativeMethods.Check(NativeMethods.sf_train_step(_handle, x, y, rows, timeSteps, out var nativeLoss), "train step");
                     return nativeLoss;
                 }
-                var outputs = Buffer(ref _outputs, batch);
-                var dOutputs = Buffer(ref _dOutputs, batch);
+                var outputs = Buffer(ref _outputs, rows);
+                var dOutputs = Buffer(ref _dOutputs, rows);
                 fixed (float* o = outputs)
-                    NativeMethods.Check(NativeMethods.sf_forward_train(_handle, x, batch, timeSteps, o), "train step (forward)");
-                double loss = LossFunctions.Compute(Training.Loss, outputs, truth, context, dOutputs);
+                    NativeMethods.Check(NativeMethods.sf_forward_train(_handle, x, rows, timeSteps, o), "train step (forward)");
+                double loss = rows > 0 ? LossFunctions.Compute(Training.Loss, outputs, truth, context, dOutputs) : 0;
                 fixed (float* d = dOutputs)
-                    NativeMethods.Check(NativeMethods.sf_backward_step(_handle, d), "train step (backward)");
+                    NativeMethods.Check(NativeMethods.sf_backward_step(_handle, d, ref loss), "train step (backward)");
                 return loss;
             }
         }
@@ -81,6 +100,13 @@ public sealed unsafe class LibTorchSession : INetworkSession
         {
             _lock.ExitWriteLock();
         }
+    }
+
+    /// <summary>Joins <paramref name="group"/>: parameters are broadcast from rank 0 and later steps average over it.</summary>
+    internal void Join(ProcessGroup group)
+    {
+        Exclusive(() => group.Attach(_handle));
+        _distributed = group.Options;
     }
 
     /// <inheritdoc />

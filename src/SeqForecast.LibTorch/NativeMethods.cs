@@ -40,12 +40,18 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library)] public static partial void sf_free(IntPtr model);
     [LibraryImport(Library)] public static partial int sf_train_step(ModelHandle model, float* inputs, float* targets, int batch, int time, out double loss);
     [LibraryImport(Library)] public static partial int sf_forward_train(ModelHandle model, float* inputs, int batch, int time, float* outputs);
-    [LibraryImport(Library)] public static partial int sf_backward_step(ModelHandle model, float* dOutputs);
+    [LibraryImport(Library)] public static partial int sf_backward_step(ModelHandle model, float* dOutputs, ref double loss);
     [LibraryImport(Library)] public static partial int sf_evaluate(ModelHandle model, float* inputs, float* targets, int batch, int time, out double loss);
     [LibraryImport(Library)] public static partial int sf_predict(ModelHandle model, float* inputs, int batch, int time, float* outputs);
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] public static partial int sf_get_parameter(ModelHandle model, string name, float* destination, long count);
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] public static partial int sf_set_parameter(ModelHandle model, string name, float* source, long count);
     [LibraryImport(Library)] public static partial int sf_set_learning_rate(ModelHandle model, double learningRate);
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] public static partial int sf_group_create(string backend, string address, int port, int rank, int worldSize, long timeoutMs, out IntPtr group);
+    [LibraryImport(Library)] public static partial int sf_group_allreduce_sum(IntPtr group, double* values, int count);
+    [LibraryImport(Library)] public static partial int sf_attach_group(ModelHandle model, IntPtr group);
+
+    /// <summary>The shim's C ABI version this assembly calls (SF_ABI_VERSION in native/seqforecast_torch.h).</summary>
+    public const int AbiVersion = 2;
 
     /// <summary>Throws <see cref="LibTorchException"/> with the shim's message when <paramref name="status"/> is not 0.</summary>
     public static void Check(int status, string operation)
@@ -77,9 +83,10 @@ internal static unsafe partial class NativeMethods
         {
             var path = Path.Combine(folder, "libseqforecast_torch.so");
             if (!File.Exists(path)) continue;
+            IntPtr handle;
             try
             {
-                return NativeLibrary.Load(path);
+                handle = NativeLibrary.Load(path);
             }
             catch (DllNotFoundException ex)
             {
@@ -88,6 +95,17 @@ internal static unsafe partial class NativeMethods
                     "(Debian: apt-get install libtorch-dev libopenblas0-pthread; elsewhere put libtorch's lib folder on LD_LIBRARY_PATH), " +
                     $"or the shim was built for another libtorch: rebuild it against yours with {BuildCommand}.", ex);
             }
+            int version = 0;
+            if (NativeLibrary.TryGetExport(handle, "sf_abi_version", out var export))
+                ((delegate* unmanaged<int*, int>)export)(&version);
+            if (version != AbiVersion)
+            {
+                NativeLibrary.Free(handle);
+                throw new LibTorchUnavailableException(
+                    $"{path} is a shim of ABI version {(version == 0 ? "1 or older" : version.ToString(System.Globalization.CultureInfo.InvariantCulture))}; " +
+                    $"this SeqForecast.LibTorch needs version {AbiVersion}: rebuild the shim from this package's sources with {BuildCommand}.");
+            }
+            return handle;
         }
         throw new LibTorchUnavailableException(
             $"the native shim libseqforecast_torch.so was not found (looked in: {string.Join(", ", SearchFolders())}). " +

@@ -3,8 +3,17 @@
 
 #include <torch/torch.h>
 
+#include <chrono>
+#include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
+
+#ifdef SF_WITH_DISTRIBUTED
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
 
 namespace {
 
@@ -24,6 +33,12 @@ int guarded(Body&& body) {
         last_error = "unknown native error";
     }
     return 1;
+}
+
+// An exception's message without libtorch's C++ backtrace.
+std::string describe(const std::exception& e) {
+    if (const auto* error = dynamic_cast<const c10::Error*>(&e)) return error->what_without_backtrace();
+    return e.what();
 }
 
 struct Net : torch::nn::Module {
@@ -50,12 +65,59 @@ struct Net : torch::nn::Module {
 
 }  // namespace
 
+struct sf_group {
+#ifdef SF_WITH_DISTRIBUTED
+    c10::intrusive_ptr<c10d::Store> store;
+    c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+#endif
+    int32_t rank = 0;
+    int32_t world_size = 1;
+    std::chrono::milliseconds timeout{0};
+
+    // Sums a tensor over the group in place; rethrows a peer's failure or the timeout with the rank and operation.
+    void allreduce(torch::Tensor& tensor, const char* what) {
+#ifdef SF_WITH_DISTRIBUTED
+        std::vector<torch::Tensor> tensors{tensor};
+        try {
+            group->allreduce(tensors)->wait(timeout);
+        } catch (const std::exception& e) {
+            throw std::runtime_error("rank " + std::to_string(rank) + " of " + std::to_string(world_size) + ": " + what +
+                                     " failed (another process of the group failed, left or did not answer within " +
+                                     std::to_string(timeout.count()) + " ms): " + describe(e));
+        }
+#else
+        (void)tensor;
+        (void)what;
+        throw std::runtime_error("this shim was built without distributed support");
+#endif
+    }
+
+    void broadcast(torch::Tensor& tensor, const char* what) {
+#ifdef SF_WITH_DISTRIBUTED
+        std::vector<torch::Tensor> tensors{tensor};
+        try {
+            group->broadcast(tensors)->wait(timeout);
+        } catch (const std::exception& e) {
+            throw std::runtime_error("rank " + std::to_string(rank) + " of " + std::to_string(world_size) + ": " + what +
+                                     " failed (another process of the group failed, left or did not answer within " +
+                                     std::to_string(timeout.count()) + " ms): " + describe(e));
+        }
+#else
+        (void)tensor;
+        (void)what;
+        throw std::runtime_error("this shim was built without distributed support");
+#endif
+    }
+};
+
 struct sf_model {
     sf_model_options options;
     torch::Device device;
     std::shared_ptr<Net> net;
     std::unique_ptr<torch::optim::Optimizer> optimizer;
     torch::Tensor pending;  // output of the last sf_forward_train, with its graph, until sf_backward_step
+    bool pending_empty = false;  // the last sf_forward_train had no rows (a process's empty share of a step)
+    std::shared_ptr<sf_group> group;  // gradients are averaged over it when set
 
     sf_model(const sf_model_options& o, torch::Device d) : options(o), device(d) {}
 
@@ -82,11 +144,55 @@ struct sf_model {
         if (found == nullptr) throw std::invalid_argument("no parameter is named '" + name + "'");
         return *found;
     }
+
+    // With a group: replaces every gradient by the row-weighted mean over the group, and the loss by the mean over
+    // every process's rows, in one all-reduce of [rows·grad..., rows, rows·loss].
+    void reduce(int64_t rows, double& loss) {
+        if (!group) return;
+        auto params = net->parameters();
+        std::vector<torch::Tensor> pieces;
+        pieces.reserve(params.size() + 1);
+        for (auto& p : params)
+            pieces.push_back(p.grad().defined() ? p.grad().reshape({-1}) : torch::zeros({p.numel()}, p.options()));
+        auto flat = torch::cat(pieces).mul_(static_cast<double>(rows));
+        auto tail = torch::tensor({static_cast<double>(rows), static_cast<double>(rows) * loss}, torch::kFloat64);
+        auto packed = torch::cat({flat.to(torch::kFloat64).to(torch::kCPU), tail});
+        group->allreduce(packed, "averaging gradients");
+        double total = packed[packed.numel() - 2].item<double>();
+        if (!(total > 0)) throw std::runtime_error("the processes of the group had no rows in this step");
+        loss = packed[packed.numel() - 1].item<double>() / total;
+        auto mean = packed.narrow(0, 0, flat.numel()).div_(total).to(torch::kFloat32).to(device);
+        int64_t offset = 0;
+        torch::NoGradGuard no_grad;
+        for (auto& p : params) {
+            auto slice = mean.narrow(0, offset, p.numel()).view(p.sizes());
+            if (p.grad().defined()) p.mutable_grad().copy_(slice);
+            else p.mutable_grad() = slice.clone();
+            offset += p.numel();
+        }
+    }
+
+    void zero_gradients() {
+        torch::NoGradGuard no_grad;
+        for (auto& p : net->parameters()) {
+            if (p.grad().defined()) p.mutable_grad().zero_();
+            else p.mutable_grad() = torch::zeros_like(p);
+        }
+    }
+
+    void clip_and_step() {
+        if (options.clip_norm > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), options.clip_norm);
+        optimizer->step();
+    }
 };
 
 extern "C" {
 
 const char* sf_last_error(void) { return last_error.c_str(); }
+
+int sf_abi_version(int32_t* version) {
+    return guarded([&] { *version = SF_ABI_VERSION; });
+}
 
 int sf_version(int32_t* major, int32_t* minor, int32_t* patch) {
     return guarded([&] {
@@ -147,14 +253,21 @@ void sf_free(sf_model* model) { delete model; }
 // concurrent sf_predict calls never write module state.
 int sf_train_step(sf_model* model, const float* inputs, const float* targets, int32_t batch, int32_t time, double* loss) {
     return guarded([&] {
+        if (batch < 0 || (batch == 0 && !model->group)) throw std::invalid_argument("batch (" + std::to_string(batch) + ") must be > 0");
         model->net->train();
         try {
             model->optimizer->zero_grad();
-            auto value = model->loss(model->net->forward(model->input(inputs, batch, time)), model->target(targets, batch));
-            value.backward();
-            if (model->options.clip_norm > 0) torch::nn::utils::clip_grad_norm_(model->net->parameters(), model->options.clip_norm);
-            model->optimizer->step();
-            *loss = value.item<double>();
+            double value = 0;
+            if (batch > 0) {
+                auto computed = model->loss(model->net->forward(model->input(inputs, batch, time)), model->target(targets, batch));
+                computed.backward();
+                value = computed.item<double>();
+            } else {
+                model->zero_gradients();
+            }
+            model->reduce(batch, value);
+            model->clip_and_step();
+            *loss = value;
         } catch (...) {
             model->net->eval();
             throw;
@@ -166,6 +279,12 @@ int sf_train_step(sf_model* model, const float* inputs, const float* targets, in
 int sf_forward_train(sf_model* model, const float* inputs, int32_t batch, int32_t time, float* outputs) {
     return guarded([&] {
         model->pending = torch::Tensor();
+        model->pending_empty = false;
+        if (batch < 0 || (batch == 0 && !model->group)) throw std::invalid_argument("batch (" + std::to_string(batch) + ") must be > 0");
+        if (batch == 0) {
+            model->pending_empty = true;
+            return;
+        }
         model->net->train();
         try {
             model->optimizer->zero_grad();
@@ -181,15 +300,27 @@ int sf_forward_train(sf_model* model, const float* inputs, int32_t batch, int32_
     });
 }
 
-int sf_backward_step(sf_model* model, const float* d_outputs) {
+int sf_backward_step(sf_model* model, const float* d_outputs, double* loss) {
     return guarded([&] {
+        if (model->pending_empty) {
+            model->pending_empty = false;
+            model->optimizer->zero_grad();
+            model->zero_gradients();
+            double value = 0;
+            model->reduce(0, value);
+            model->clip_and_step();
+            *loss = value;
+            return;
+        }
         if (!model->pending.defined()) throw std::logic_error("sf_backward_step needs a preceding sf_forward_train");
         auto output = model->pending;
         model->pending = torch::Tensor();
         auto gradient = torch::from_blob(const_cast<float*>(d_outputs), output.sizes(), torch::kFloat32).to(model->device);
         output.backward(gradient);
-        if (model->options.clip_norm > 0) torch::nn::utils::clip_grad_norm_(model->net->parameters(), model->options.clip_norm);
-        model->optimizer->step();
+        double value = *loss;
+        model->reduce(output.size(0), value);
+        model->clip_and_step();
+        *loss = value;
     });
 }
 
@@ -233,6 +364,72 @@ int sf_set_parameter(sf_model* model, const char* name, const float* source, int
 int sf_set_learning_rate(sf_model* model, double learning_rate) {
     return guarded([&] {
         for (auto& group : model->optimizer->param_groups()) group.options().set_lr(learning_rate);
+    });
+}
+
+int sf_group_create(const char* backend, const char* address, int32_t port, int32_t rank, int32_t world_size, int64_t timeout_ms, sf_group** group) {
+    *group = nullptr;
+    return guarded([&] {
+        std::string kind(backend);
+        if (kind != "gloo") throw std::invalid_argument("backend '" + kind + "' is not supported by this shim; use \"gloo\"");
+        if (world_size < 1) throw std::invalid_argument("world size (" + std::to_string(world_size) + ") must be >= 1");
+        if (rank < 0 || rank >= world_size)
+            throw std::invalid_argument("rank (" + std::to_string(rank) + ") must be in [0, " + std::to_string(world_size) + ")");
+        if (port < 1 || port > 65535) throw std::invalid_argument("port (" + std::to_string(port) + ") must be in [1, 65535]");
+        if (timeout_ms < 1) throw std::invalid_argument("timeout (" + std::to_string(timeout_ms) + " ms) must be >= 1 ms");
+#ifdef SF_WITH_DISTRIBUTED
+        auto created = std::make_unique<sf_group>();
+        created->rank = rank;
+        created->world_size = world_size;
+        created->timeout = std::chrono::milliseconds(timeout_ms);
+        c10d::TCPStoreOptions store_options;
+        store_options.port = static_cast<std::uint16_t>(port);
+        store_options.isServer = rank == 0;
+        store_options.numWorkers = static_cast<std::size_t>(world_size);
+        store_options.waitWorkers = true;
+        store_options.timeout = created->timeout;
+        try {
+            auto tcp = c10::make_intrusive<c10d::TCPStore>(std::string(address), store_options);
+            created->store = c10::make_intrusive<c10d::PrefixStore>("seqforecast", tcp);
+            auto options = c10d::ProcessGroupGloo::Options::create(created->timeout);
+            options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(address));
+            created->group = c10::make_intrusive<c10d::ProcessGroupGloo>(created->store, rank, world_size, options);
+        } catch (const std::exception& e) {
+            throw std::runtime_error("rank " + std::to_string(rank) + " of " + std::to_string(world_size) + " could not join the group at " +
+                                     std::string(address) + ":" + std::to_string(port) + " within " + std::to_string(timeout_ms) +
+                                     " ms (is every rank started, with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE?): " + describe(e));
+        }
+        *group = created.release();
+#else
+        (void)address;
+        throw std::runtime_error("this shim was built without distributed support (Gloo headers were not found: on Debian "
+                                 "apt-get install libgloo-dev, then rebuild the shim)");
+#endif
+    });
+}
+
+void sf_group_free(sf_group* group) { delete group; }
+
+int sf_group_allreduce_sum(sf_group* group, double* values, int32_t count) {
+    return guarded([&] {
+        if (count < 1) throw std::invalid_argument("count (" + std::to_string(count) + ") must be >= 1");
+        auto tensor = torch::from_blob(values, {count}, torch::kFloat64).clone();
+        group->allreduce(tensor, "all-reduce");
+        std::memcpy(values, tensor.data_ptr<double>(), sizeof(double) * static_cast<size_t>(count));
+    });
+}
+
+int sf_attach_group(sf_model* model, sf_group* group) {
+    return guarded([&] {
+        // The group outlives the handle the caller frees: models keep a shared copy of its state.
+        auto shared = std::make_shared<sf_group>(*group);
+        torch::NoGradGuard no_grad;
+        for (auto& p : model->net->parameters()) {
+            auto host = p.detach().to(torch::kCPU).contiguous();
+            shared->broadcast(host, "broadcasting the initial parameters from rank 0");
+            p.copy_(host.to(model->device));
+        }
+        model->group = shared;
     });
 }
 

@@ -15,7 +15,11 @@
 extern "C" {
 #endif
 
+/* Bumped whenever a signature changes; the managed side refuses a shim of another version. */
+#define SF_ABI_VERSION 2
+
 typedef struct sf_model sf_model;
+typedef struct sf_group sf_group;
 
 typedef struct sf_model_options {
     int32_t cell;          /* 0 LSTM, 1 GRU */
@@ -36,6 +40,7 @@ typedef struct sf_model_options {
 } sf_model_options;
 
 const char* sf_last_error(void);
+int sf_abi_version(int32_t* version);
 int sf_version(int32_t* major, int32_t* minor, int32_t* patch);
 int sf_cuda_device_count(int32_t* count);
 int sf_set_threads(int32_t threads);
@@ -44,18 +49,33 @@ int sf_manual_seed(uint64_t seed);
 int sf_create(const sf_model_options* options, const char* device, sf_model** model);
 void sf_free(sf_model* model);
 
+/* One training step. With a process group attached (sf_attach_group) the batch is this process's share of the step
+ * (it may be 0) and *loss on return is the mean over every process's rows. */
 int sf_train_step(sf_model* model, const float* inputs, const float* targets, int32_t batch, int32_t time, double* loss);
 /* Training in two halves, for losses computed by the caller: sf_forward_train runs the forward pass in training mode,
  * writes the outputs [batch, output] and keeps the graph; sf_backward_step backpropagates d_outputs [batch, output]
- * through it, clips and steps the optimizer. */
+ * through it, clips and steps the optimizer. *loss holds the caller's loss on entry and, with a process group, the
+ * mean over every process's rows on return. */
 int sf_forward_train(sf_model* model, const float* inputs, int32_t batch, int32_t time, float* outputs);
-int sf_backward_step(sf_model* model, const float* d_outputs);
+int sf_backward_step(sf_model* model, const float* d_outputs, double* loss);
 int sf_evaluate(sf_model* model, const float* inputs, const float* targets, int32_t batch, int32_t time, double* loss);
 int sf_predict(sf_model* model, const float* inputs, int32_t batch, int32_t time, float* outputs);
 
 int sf_get_parameter(sf_model* model, const char* name, float* destination, int64_t count);
 int sf_set_parameter(sf_model* model, const char* name, const float* source, int64_t count);
 int sf_set_learning_rate(sf_model* model, double learning_rate);
+
+/* Data-parallel training over c10d process groups (the engine behind torch.distributed).
+ * sf_group_create joins a group of world_size processes: rank 0 hosts the rendezvous store on address:port, the others
+ * connect to it; timeout_ms bounds the rendezvous and every collective, so a rank that dies or stops ends the others'
+ * calls with an error. backend: "gloo" (CPU and CUDA tensors). Fails with a message when the shim was built without
+ * distributed support. */
+int sf_group_create(const char* backend, const char* address, int32_t port, int32_t rank, int32_t world_size, int64_t timeout_ms, sf_group** group);
+void sf_group_free(sf_group* group);
+int sf_group_allreduce_sum(sf_group* group, double* values, int32_t count);
+/* From now on the model's gradients are averaged over the group (weighted by each process's rows) before clipping and
+ * the optimizer step; its parameters are broadcast from rank 0 first, so every process starts from the same weights. */
+int sf_attach_group(sf_model* model, sf_group* group);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,36 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using SeqForecast.LibTorch;
+using SeqForecast.LibTorch.DistributedWorker;
+
+// One rank: reads torchrun's variables (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT, SEQFORECAST_DIST_TIMEOUT_SECONDS),
+// runs a scenario and writes its result to the file named by the last argument.
+//   session <mse|smae> <steps> <die-at-step|-1> <out>   weights (float32) after the steps; rank die-at exits (code 3)
+//   forecast <out>                                      forecasts (float64) of a forecaster fitted through the group
+// A failure writes the message to <out>.error and exits with code 2.
+var output = args[^1];
+try
+{
+    var backend = LibTorchBackend.Cpu(threads: 1).WithDistributed(DistributedOptions.FromEnvironment());
+    var rank = backend.Distributed!.Rank;
+    switch (args[0])
+    {
+        case "session":
+            int dieAt = int.Parse(args[3], CultureInfo.InvariantCulture);
+            var (parameters, losses) = Scenario.TrainSession(backend, args[1], int.Parse(args[2], CultureInfo.InvariantCulture), rank == 1 ? dieAt : -1);
+            File.WriteAllBytes(output, MemoryMarshal.AsBytes(parameters.AsSpan()).ToArray());
+            File.WriteAllLines(output + ".losses", losses.Select(l => l.ToString("R", CultureInfo.InvariantCulture)));
+            break;
+        case "forecast":
+            File.WriteAllBytes(output, MemoryMarshal.AsBytes(Scenario.Forecast(backend).AsSpan()).ToArray());
+            break;
+        default:
+            throw new ArgumentException($"unknown scenario '{args[0]}'");
+    }
+    return 0;
+}
+catch (Exception ex)
+{
+    File.WriteAllText(output + ".error", ex.GetType().Name + ": " + ex.Message);
+    return 2;
+}

@@ -1,0 +1,71 @@
+using SeqForecast.Data;
+using SeqForecast.Engine;
+using SeqForecast.Forecasting;
+using SeqForecast.Training;
+using SeqForecast.Windows;
+
+namespace SeqForecast.LibTorch.DistributedWorker;
+
+/// <summary>
+/// The data-parallel scenarios, shared by the worker processes and the tests' single-process references: the same
+/// data, seed and steps, so a group of ranks and one process can be compared.
+/// </summary>
+public static class Scenario
+{
+    public const int Batch = 65;   // odd, so the two ranks' shares differ (32 and 33 rows)
+    public const int Time = 12;
+    public const int Features = 2;
+    public const int Values = 3;
+
+    public static NetworkOptions Network => new(CellType.Lstm, Features, 16, 2, Values) { Dropout = 0 };
+
+    public static TrainingSetup Setup(string loss) => new(
+        loss == "smae" ? new LossOptions(LossKind.ScaledMae) : new LossOptions(LossKind.Mse),
+        new AdamOptions { LearningRate = 0.01 }) { GradientClipNorm = 1.0 };
+
+    /// <summary>Runs <paramref name="steps"/> training steps on batches every rank builds alike; returns the weights and losses.</summary>
+    /// <param name="dieAt">Exit the process (code 3) before this step, to test a rank failing; -1 never.</param>
+    public static (float[] Parameters, double[] Losses) TrainSession(IBackend backend, string loss, int steps, int dieAt = -1)
+    {
+        using var session = backend.CreateSession(Network, Setup(loss), seed: 11);
+        var random = new Random(5);
+        var losses = new double[steps];
+        var inputs = new float[Batch * Time * Features];
+        var targets = new float[Batch * Values];
+        var scale = new float[Batch * Values];
+        var offset = new float[Batch * Values];
+        var weight = new float[Batch];
+        for (int step = 0; step < steps; step++)
+        {
+            if (step == dieAt) Environment.Exit(3);
+            for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)(random.NextDouble() * 2 - 1);
+            for (int i = 0; i < targets.Length; i++) targets[i] = (float)(random.NextDouble() * 2 - 1);
+            for (int i = 0; i < scale.Length; i++) (scale[i], offset[i]) = ((float)(0.5 + random.NextDouble()), (float)random.NextDouble());
+            for (int i = 0; i < weight.Length; i++) weight[i] = (float)(0.5 + random.NextDouble());
+            var context = loss == "smae" ? new LossContext(scale, offset, weight) : default;
+            losses[step] = session.TrainStep(inputs, targets, Batch, Time, context);
+        }
+        var parameters = new float[session.Layout.TotalLength];
+        session.CopyParametersTo(parameters);
+        return (parameters, losses);
+    }
+
+    /// <summary>Series every rank builds alike.</summary>
+    public static TimeSeries[] Series() => Enumerable.Range(0, 6).Select(s => TimeSeries.FromValues($"s{s}",
+        Enumerable.Range(0, 90).Select(t => 10 + s + 3 * Math.Sin(2 * Math.PI * t / 7 + s) + 0.1 * ((t * 37 + s * 11) % 13)).ToArray())).ToArray();
+
+    /// <summary>Fits a forecaster through the backend (the public API); returns the forecasts of every series.</summary>
+    public static double[] Forecast(IBackend backend)
+    {
+        var options = new RnnForecasterOptions(new WindowSpec(14, 7))
+        {
+            HiddenSize = 12,
+            Layers = 1,
+            Backend = backend,
+            Training = RnnForecasterOptions.DefaultTraining with { Epochs = 3, WindowsPerEpoch = 256, BatchSize = 32, EarlyStopping = null, Seed = 4 },
+        };
+        var series = Series();
+        using var model = new RnnForecaster(options).Fit(series);
+        return model.Predict(series).SelectMany(p => p.FirstTarget).ToArray();
+    }
+}
