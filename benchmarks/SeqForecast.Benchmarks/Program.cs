@@ -28,6 +28,9 @@ switch (args.FirstOrDefault())
         Probe.Layer(CellType.Lstm);
         Probe.Layer(CellType.Gru);
         return;
+    case "probe-scaling":
+        Probe.Scaling();
+        return;
     case "probe-cells":
         Probe.Cells();
         return;

@@ -110,7 +110,7 @@ internal static unsafe partial class NativeMethods
         throw new LibTorchUnavailableException(
             $"the native shim libseqforecast_torch.so was not found (looked in: {string.Join(", ", SearchFolders())}). " +
             $"Build it in your project folder with {BuildCommand} (needs cmake and g++; Debian's libtorch: apt-get install " +
-            "libtorch-dev libopenblas0-pthread cmake g++, found without -p:LibTorch), or set SEQFORECAST_TORCH_NATIVE to the folder that holds it.");
+            "libtorch-dev libgloo-dev libopenblas0-pthread cmake g++, found without -p:LibTorch), or set SEQFORECAST_TORCH_NATIVE to the folder that holds it.");
     }
 }
 

@@ -16,7 +16,7 @@ public class PackageTests
     private string _feed = "";
     private string _version = "";
 
-    private static string RepositoryRoot
+    internal static string RepositoryRoot
     {
         get
         {
