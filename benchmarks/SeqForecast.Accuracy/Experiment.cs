@@ -36,7 +36,7 @@ internal static class Experiment
         var loaded = SeqForecast.Data.SeriesCsv.ReadLong(Path.Combine(folder, "uci_online_retail_top30_daily.csv"), new SeqForecast.Data.LongCsvFormat { IdColumn = "item", DateColumn = "ds" }, SeqForecast.Data.SeriesCleaningOptions.Sales);
         var withoutHoldout = loaded.Series.Select(s => s.Slice(0, s.Length - h)).ToArray();
         var training = withoutHoldout.Select(s => s.Slice(0, s.Length - h)).ToArray();
-        var sample = Runs.SampleOptions(folder, h);
+        var sample = Runs.SampleOptions(folder, h) with { RoundForecasts = false };
         var point = sample with { Training = sample.Training with { Loss = new LossOptions(LossKind.ScaledMae) } };
         var candidates = new Dictionary<string, Func<IForecaster>>
         {

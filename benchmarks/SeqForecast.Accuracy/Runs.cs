@@ -180,7 +180,7 @@ internal static class Runs
         })
             Add(name, baseline);
         var sample = SampleOptions(folder, h);
-        Add("LSTM, the sample's configuration", new RnnForecaster(sample), "library defaults + calendar, UK holidays, non-negative;");
+        Add("LSTM, the sample's configuration", new RnnForecaster(sample), "library defaults + calendar, UK holidays, non-negative, whole numbers;");
         Add("GRU, the sample's configuration", new RnnForecaster(sample with { Cell = CellType.Gru }));
         Add("Auto (best the library finds on validation)", new AutoForecaster(new AutoForecasterOptions(h)
         {
@@ -204,6 +204,7 @@ internal static class Runs
     })
     {
         NonNegative = true,
+        RoundForecasts = true,
         SeasonLength = 7,
         Training = RnnForecasterOptions.DefaultTraining with { Seed = Seed, Loss = LossOptions.Pinball(0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975) },
     };

@@ -25,7 +25,7 @@ internal static class App
         var sqlite = new Option<string?>("--sqlite") { Description = "Read sales from this SQLite database instead of a CSV." };
         var query = new Option<string>("--query") { Description = "SQL returning id, date, value rows (with --sqlite).", DefaultValueFactory = _ => "SELECT id, date, value FROM sales" };
         var holidays = new Option<string?>("--holidays") { Description = "CSV of holiday dates (first column yyyy-MM-dd), fed to the networks as a known-future input. Default: the bundled UK bank holidays 2010-2012." };
-        var model = new Option<string>("--model") { Description = "Model whose forecasts are written: lstm (the median of two LSTMs and seasonal naive, and the quantile LSTM beside it), gru, ar or naive.", DefaultValueFactory = _ => "lstm" };
+        var model = new Option<string>("--model") { Description = "Model whose forecasts are written: lstm (also fits the LSTM without calendar inputs for comparison), gru, ar or naive.", DefaultValueFactory = _ => "lstm" };
         model.AcceptOnlyFromAmong("lstm", "gru", "ar", "naive");
         var horizon = new Option<int>("--horizon") { Description = "Days forecast and held out.", DefaultValueFactory = _ => 28 };
         var lookback = new Option<int>("--lookback") { Description = "Days of history the network reads.", DefaultValueFactory = _ => 56 };
@@ -47,7 +47,7 @@ internal static class App
             Device = r.GetValue(device)!, MaxSeries = Positive(r.GetValue(maxSeries), "--max-series"),
         };
 
-        var root = new RootCommand("Forecasts daily product sales with global LSTMs (calendar and holidays known in advance, calibrated intervals) and compares them with AR(p), seasonal naive and naive.")
+        var root = new RootCommand("Forecasts daily product sales with a global LSTM (calendar and holidays known in advance, calibrated intervals) and compares it with an LSTM without them, AR(p), seasonal naive and naive.")
         {
             input, layout, idColumn, dateColumn, valueColumn, delimiter, sqlite, query, holidays, model, horizon, lookback, epochs, windows, seed, output, device, maxSeries,
         };

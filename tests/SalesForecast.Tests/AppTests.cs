@@ -40,7 +40,7 @@ public class AppTests
         var svg = XDocument.Load(In("out/forecast.svg"));
         XNamespace ns = "http://www.w3.org/2000/svg";
         var png = File.ReadAllBytes(In("out/forecast.png"));
-        string[] models = ["LSTM ensemble", "LSTM", "LSTM (quantile bands)", "AR", "Seasonal naive", "Naive"];
+        string[] models = ["LSTM", "LSTM (quantile bands)", "LSTM without calendar", "AR", "Seasonal naive", "Naive"];
         Assert.Multiple(() =>
         {
             Assert.That(output, Does.Contain("Loaded 3 series"));
@@ -52,9 +52,9 @@ public class AppTests
             // 3 products × 7 days × 6 results on the holdout, plus 3 × 7 future days of the LSTM.
             Assert.That(forecasts, Has.Length.EqualTo(1 + 3 * 7 * models.Length + 3 * 7));
             Assert.That(forecasts.Skip(1).Where(l => l.Contains(",holdout,")).All(l => l.Split(',')[5].Length > 0), Is.True, "holdout rows carry actuals");
-            Assert.That(output, Does.Contain("LSTM ensemble member 2 (lookback 14, residual to SeasonalNaive)"), "each member's training is reported");
-            var lstmRows = forecasts.Skip(1).Where(l => l.Split(',')[2] is "LSTM" or "LSTM ensemble").Select(l => l.Split(',')).ToArray();
-            Assert.That(lstmRows, Has.Length.EqualTo(3 * 7 * 2 + 3 * 7));
+            var lstmRows = forecasts.Skip(1).Where(l => l.Split(',')[2] == "LSTM").Select(l => l.Split(',')).ToArray();
+            Assert.That(lstmRows, Has.Length.EqualTo(3 * 7 * 2));
+            Assert.That(lstmRows.All(f => double.Parse(f[4]) == Math.Round(double.Parse(f[4]))), Is.True, "unit sales are forecast in whole numbers");
             Assert.That(lstmRows.All(f => double.Parse(f[6]) <= double.Parse(f[4]) && double.Parse(f[4]) <= double.Parse(f[7]) && double.Parse(f[8]) <= double.Parse(f[6]) && double.Parse(f[7]) <= double.Parse(f[9])), Is.True, "95% ⊇ 80% ∋ forecast");
             Assert.That(metrics, Has.Length.EqualTo(1 + models.Length * 4));
             Assert.That(svg.Root!.Name, Is.EqualTo(ns + "svg"));

@@ -145,6 +145,12 @@ public class PackageTests
             var torch = options with { Backend = SeqForecast.LibTorch.LibTorchBackend.Cpu(), Training = options.Training with { Epochs = 1, WindowsPerEpoch = 64 } };
             using var onTorch = new RnnForecaster(torch).Fit(loaded.Series);
             Console.WriteLine($"libtorch {SeqForecast.LibTorch.LibTorchBackend.LibTorchVersion}: trained {onTorch.Training!.History.Count} epoch");
+
+            // Load the saved model and predict with it.
+            using var reloaded = ForecasterFile.Load("sales-model.safetensors");
+            var again = reloaded.Predict(loaded.Series, new PredictOptions { Future = plan });
+            var before = model.Predict(loaded.Series, new PredictOptions { Future = plan });
+            Console.WriteLine($"loaded predictions equal: {again.Zip(before).All(p => p.First.FirstTarget.SequenceEqual(p.Second.FirstTarget))}");
             """;
         var folder = Consumer("Net10Consumer", "net10.0",
             $"""<PackageReference Include="SeqForecast" Version="{_version}" /><PackageReference Include="SeqForecast.LibTorch" Version="{_version}" />""", program);
@@ -158,6 +164,8 @@ public class PackageTests
             Assert.That(output, Does.Match(@"MASE: LSTM \d+\.\d{3}, seasonal naive \d+\.\d{3}"));
             Assert.That(output, Does.Contain("3 series,"));
             Assert.That(output, Does.Match(@"libtorch \d+\.\d+\.\d+: trained 1 epoch"));
+            Assert.That(output, Does.Match(@"A, next day: 90% interval -?\d+\.\d to \d+\.\d"), "the README's interval example ran");
+            Assert.That(output, Does.Contain("loaded predictions equal: True"));
             Assert.That(File.Exists(Path.Combine(folder, "sales-model.safetensors")), Is.True);
             Assert.That(File.Exists(Path.Combine(folder, "bin", "Release", "net10.0", "libseqforecast_torch.so")), Is.True, "the built shim is copied beside the app");
         });
@@ -211,12 +219,19 @@ public class PackageTests
         });
     }
 
-    /// <summary>The C# block between the quick-start markers of README.md.</summary>
+    /// <summary>
+    /// The C# block between the quick-start markers of README.md, followed by every block between compiled markers (the
+    /// README's later examples continue the quick start); their using directives move to the top.
+    /// </summary>
     internal static string QuickStart()
     {
         var readme = File.ReadAllText(Path.Combine(RepositoryRoot, "README.md"));
         var match = Regex.Match(readme, @"<!-- quick-start:begin -->\s*```csharp\n(?<code>.*?)```\s*<!-- quick-start:end -->", RegexOptions.Singleline);
         Assert.That(match.Success, Is.True, "README.md has a quick-start block between its markers");
-        return match.Groups["code"].Value;
+        var more = Regex.Matches(readme, @"<!-- compiled:begin -->\s*```csharp\n(?<code>.*?)```\s*<!-- compiled:end -->", RegexOptions.Singleline);
+        Assert.That(more, Is.Not.Empty, "README.md's interval example is compiled with the quick start");
+        var lines = (match.Groups["code"].Value + string.Concat(more.Select(m => "\n" + m.Groups["code"].Value))).Split('\n');
+        var usings = lines.Where(l => l.StartsWith("using ", StringComparison.Ordinal) && l.TrimEnd().EndsWith(';') && !l.Contains('=')).Distinct();
+        return string.Join('\n', usings.Concat(lines.Where(l => !(l.StartsWith("using ", StringComparison.Ordinal) && l.TrimEnd().EndsWith(';') && !l.Contains('=')))));
     }
 }
