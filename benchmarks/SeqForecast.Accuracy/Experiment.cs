@@ -43,6 +43,10 @@ internal static class Experiment
             ["seasonal-naive"] = () => new BaselineForecaster(new SeqForecast.Baselines.SeasonalNaiveModel(m), h),
             ["sample"] = () => new RnnForecaster(sample),
             ["sample-round"] = () => new RnnForecaster(sample with { RoundForecasts = true }),
+            ["sample-round-smape"] = () => new RnnForecaster(sample with { RoundForecasts = true, Point = PointForecast.MinimumSmape }),
+            ["sample-ms-round"] = () => new RnnForecaster(sample with { Normalization = InstanceNormalization.MeanScaling, RoundForecasts = true }),
+            ["sample-ms-round-smape"] = () => new RnnForecaster(sample with { Normalization = InstanceNormalization.MeanScaling, RoundForecasts = true, Point = PointForecast.MinimumSmape }),
+            ["sample-smape"] = () => new RnnForecaster(sample with { Point = PointForecast.MinimumSmape }),
             ["sample-res7"] = () => new RnnForecaster(sample with { Residual = ResidualBaseline.Seasonal(m) }),
             ["sample-res7-round"] = () => new RnnForecaster(sample with { Residual = ResidualBaseline.Seasonal(m), RoundForecasts = true }),
             ["point-round"] = () => new RnnForecaster(point with { RoundForecasts = true }),
@@ -56,7 +60,9 @@ internal static class Experiment
         {
             var clock = Stopwatch.StartNew();
             using var model = candidates[name]().Fit(training);
-            var (report, _) = model.Evaluate(withoutHoldout, h, m);
+            var (report, predictions) = model.Evaluate(withoutHoldout, h, m);
+            if (Environment.GetEnvironmentVariable("SEQFORECAST_DUMP") is { Length: > 0 } dump)
+                File.WriteAllLines(Path.Combine(dump, name + ".csv"), predictions.SelectMany(p => p.FirstTarget.Select((v, k) => FormattableString.Invariant($"{p.SeriesId},{k},{v}"))));
             Console.WriteLine($"{name,-20} validation MASE {report.Overall.Mase,6:F3}  sMAPE {report.Overall.Smape,7:F2}   {clock.Elapsed.TotalSeconds,5:F0} s");
         }
         return 0;

@@ -180,7 +180,7 @@ internal static class Runs
         })
             Add(name, baseline);
         var sample = SampleOptions(folder, h);
-        Add("LSTM, the sample's configuration", new RnnForecaster(sample), "library defaults + calendar, UK holidays, non-negative, whole numbers;");
+        Add("LSTM, the sample's configuration", new RnnForecaster(sample), "library defaults + calendar, UK holidays, mean scaling, non-negative, whole numbers;");
         Add("GRU, the sample's configuration", new RnnForecaster(sample with { Cell = CellType.Gru }));
         Add("Auto (best the library finds on validation)", new AutoForecaster(new AutoForecasterOptions(h)
         {
@@ -194,8 +194,8 @@ internal static class Runs
 
     /// <summary>
     /// The configuration samples/SalesForecast uses (ForecastJob.NetworkOptions): the library defaults with known-future
-    /// day-of-week and UK bank holidays (the sample's data/uk_bank_holidays.csv), non-negative quantile forecasts whose
-    /// median is the point forecast, and the weekly season for MASE.
+    /// day-of-week and UK bank holidays (the sample's data/uk_bank_holidays.csv), mean scaling, non-negative quantile
+    /// forecasts in whole numbers whose median is the point forecast, and the weekly season for MASE.
     /// </summary>
     public static RnnForecasterOptions SampleOptions(string folder, int horizon) => new(new WindowSpec(56, horizon)
     {
@@ -203,6 +203,7 @@ internal static class Runs
         Holidays = HolidayCalendar.ReadCsv(Path.Combine(folder, "uk_bank_holidays.csv"), "UK bank holidays"),
     })
     {
+        Normalization = InstanceNormalization.MeanScaling,
         NonNegative = true,
         RoundForecasts = true,
         SeasonLength = 7,

@@ -108,7 +108,8 @@ internal sealed class ForecastJob(IAnsiConsole console)
     private static string SourceName(JobSettings settings) => settings.Sqlite is not null ? $"SQLite {settings.Sqlite}" : settings.Input ?? "bundled UCI Online Retail, top 30 products";
 
     /// <summary>
-    /// The networks' options: the library defaults, with day-of-week and holidays as known-future inputs, non-negative
+    /// The networks' options: the library defaults, with day-of-week and holidays as known-future inputs, mean scaling
+    /// (zero sales stay zero; it scored better than the default normalisation on the validation window), non-negative
     /// quantile forecasts (the median is the point forecast) and the weekly season for MASE.
     /// </summary>
     internal static RnnForecasterOptions NetworkOptions(JobSettings settings, HolidayCalendar holidays, IBackend backend) => new(new WindowSpec(settings.Lookback, settings.Horizon)
@@ -117,6 +118,7 @@ internal sealed class ForecastJob(IAnsiConsole console)
         Holidays = holidays,
     })
     {
+        Normalization = InstanceNormalization.MeanScaling,
         NonNegative = true,
         SeasonLength = SeasonalPeriod,
         Backend = backend,

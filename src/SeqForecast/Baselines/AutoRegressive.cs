@@ -105,14 +105,31 @@ public static class AutoRegressive
         return new AutoRegressiveFit(order, beta[0], beta.Skip(1).ToArray(), ssr / nobs, nobs, aic, bic);
     }
 
+    /// <summary>
+    /// Scores every order 0…maxLag on the same rows (the first maxLag values held back) from one QR factorisation of
+    /// the widest design [1, y(t−1), …, y(t−maxLag)]: the first p + 1 columns of Q span the AR(p) design, so the
+    /// residual sum of squares of AR(p) is the full model's plus the squares of the later coefficients of Qᵀy.
+    /// </summary>
     private static int SelectOrder(double[] y, int maxLag, InformationCriterion criterion)
     {
+        int nobs = y.Length - maxLag;
+        var x = Matrix<double>.Build.Dense(nobs, maxLag + 1, (row, col) => col == 0 ? 1.0 : y[maxLag + row - col]);
+        var target = Vector<double>.Build.Dense(nobs, row => y[maxLag + row]);
+        var qr = x.QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin);
+        var coefficients = qr.Q.TransposeThisAndMultiply(target);
+        var residual = target - qr.Q * coefficients;
+        double ssr = residual.DotProduct(residual);
+        var ssrByOrder = new double[maxLag + 1];
+        for (int p = maxLag; p >= 0; p--)
+        {
+            ssrByOrder[p] = ssr;
+            ssr += coefficients[p] * coefficients[p];
+        }
         int best = 0;
         double bestValue = double.PositiveInfinity;
         for (int p = 0; p <= maxLag; p++)
         {
-            var (_, ssr, nobs) = LeastSquares(y, p, maxLag);
-            var (aic, bic) = Criteria(ssr, nobs, p + 1);
+            var (aic, bic) = Criteria(ssrByOrder[p], nobs, p + 1);
             double value = criterion == InformationCriterion.Aic ? aic : bic;
             if (value < bestValue) { bestValue = value; best = p; }
         }

@@ -185,6 +185,12 @@ public sealed class AutoForecaster : IForecaster
         // The residual to seasonal naive, where a season fits in the horizon (daily data with a weekly cycle, hourly with a daily one).
         bool seasonalResidual = m > 1 && m <= h;
         int shortLookback = lookbacks[0], longLookback = lookbacks[^1];
+        // Non-negative quantities (sales counts) first try mean scaling, which keeps zero at zero for days that sell nothing.
+        if (template.NonNegative)
+        {
+            Add(CellType.Lstm, longLookback, "mean", InstanceNormalization.MeanScaling, losses[0]);
+            Add(CellType.Gru, longLookback, "mean", InstanceNormalization.MeanScaling, losses[0]);
+        }
         foreach (var loss in losses) Add(CellType.Gru, shortLookback, "lv", InstanceNormalization.LastValueDifference, loss);
         foreach (var loss in losses) Add(CellType.Lstm, shortLookback, "lv", InstanceNormalization.LastValueDifference, loss);
         Add(CellType.Gru, longLookback, "lv", InstanceNormalization.LastValueDifference, losses[0]);

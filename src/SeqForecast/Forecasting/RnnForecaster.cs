@@ -253,10 +253,11 @@ public sealed class RnnForecaster : IForecaster
 /// <param name="QuantileLevels">Quantile levels, empty for point forecasts.</param>
 /// <param name="NonNegative">Forecasts are clamped at zero.</param>
 /// <param name="RoundForecasts">Forecasts are rounded to whole numbers.</param>
+/// <param name="Point">How the point forecast is read from the quantiles.</param>
 /// <param name="TrainedOn">Backend the weights were trained on.</param>
 /// <param name="FeatureNames">Inputs of one step, in order.</param>
 public sealed record RnnModelInfo(NetworkOptions Network, WindowSpec Window, IReadOnlyList<string> Targets, InstanceNormalization? Normalization, ResidualBaseline? Residual,
-    IReadOnlyList<double> QuantileLevels, bool NonNegative, string TrainedOn, IReadOnlyList<string> FeatureNames, bool RoundForecasts = false);
+    IReadOnlyList<double> QuantileLevels, bool NonNegative, string TrainedOn, IReadOnlyList<string> FeatureNames, bool RoundForecasts = false, PointForecast Point = PointForecast.Median);
 
 /// <summary>
 /// A trained recurrent forecaster: predicts the next horizon of each series in original units (point and quantiles),
@@ -271,8 +272,9 @@ public sealed class FittedRnnForecaster : IFittedForecaster, IModelNode
     private readonly int _pointIndex;
     private readonly RnnForecasterOptions? _options;
     private readonly IBackend _backend;
+    private readonly double[] _levels;
 
-    internal FittedRnnForecaster(RnnForecasterOptions? options, WindowEncoder encoder, FittedScaler? scaler, INetworkSession session, IBackend backend, TrainingResult? training, TrainingReport? report, bool nonNegative = false, string? name = null, string? trainedOn = null, bool round = false)
+    internal FittedRnnForecaster(RnnForecasterOptions? options, WindowEncoder encoder, FittedScaler? scaler, INetworkSession session, IBackend backend, TrainingResult? training, TrainingReport? report, bool nonNegative = false, string? name = null, string? trainedOn = null, bool round = false, PointForecast point = PointForecast.Median)
     {
         _options = options;
         _backend = backend;
@@ -285,9 +287,13 @@ public sealed class FittedRnnForecaster : IFittedForecaster, IModelNode
         Report = report;
         NonNegative = options?.NonNegative ?? nonNegative;
         RoundForecasts = options?.RoundForecasts ?? round;
+        Point = options?.Point ?? point;
+        if (Point != PointForecast.Median && (_loss.Kind != LossKind.Pinball || _loss.Quantiles.Count < 3))
+            throw new InvalidDataException($"point forecast {Point} needs the pinball loss with at least three levels; the model has {_loss.Kind} with {_loss.Quantiles.Count}");
+        _levels = _loss.Quantiles.ToArray();
         Name = name ?? session.Network.Cell.ToString().ToLowerInvariant();
         Info = new RnnModelInfo(session.Network, encoder.Spec with { Targets = encoder.Targets }, encoder.Targets, encoder.Settings.Instance, encoder.Settings.Residual,
-            QuantileLevels, NonNegative, trainedOn ?? backend.Name, encoder.FeatureNames(), RoundForecasts);
+            QuantileLevels, NonNegative, trainedOn ?? backend.Name, encoder.FeatureNames(), RoundForecasts, Point);
     }
 
     /// <inheritdoc />
@@ -319,6 +325,9 @@ public sealed class FittedRnnForecaster : IFittedForecaster, IModelNode
 
     /// <summary>Forecasts are rounded to whole numbers.</summary>
     public bool RoundForecasts { get; }
+
+    /// <summary>How the point forecast is read from the quantiles.</summary>
+    public PointForecast Point { get; }
 
     /// <summary>The backend session (lower-level API: parameters, raw predictions).</summary>
     public INetworkSession Session => _session;
@@ -365,6 +374,8 @@ public sealed class FittedRnnForecaster : IFittedForecaster, IModelNode
             quantiles[s] = levels > 1 ? Enumerable.Range(0, targets).Select(_ => Enumerable.Range(0, levels).Select(_ => new double[blocks * horizon]).ToArray()).ToArray() : [];
         }
         Span<float> sorted = stackalloc float[Math.Min(levels, 256)];
+        Span<double> unitLevels = stackalloc double[Math.Min(levels, 256)];
+        Span<double> draws = stackalloc double[QuantilePoint.Draws];
         var step = new double[targets];
         for (int block = 0; block < blocks; block++)
         {
@@ -387,10 +398,13 @@ public sealed class FittedRnnForecaster : IFittedForecaster, IModelNode
                         sorted[..levels].Sort();
                         double sc = decodeScale[s * k + e], off = decodeOffset[s * k + e];
                         int at = block * horizon + h;
-                        points[s][t][at] = Clamp(sorted[_pointIndex] * sc + off);
+                        double point = sorted[_pointIndex] * sc + off;
                         if (levels > 1)
-                            for (int q = 0; q < levels; q++) quantiles[s][t][q][at] = Clamp(sorted[q] * sc + off);
-                        step[t] = (sorted[_pointIndex] * sc + off) * frames[s].A[t] + frames[s].B[t];
+                            for (int q = 0; q < levels; q++) quantiles[s][t][q][at] = unitLevels[q] = Clamp(sorted[q] * sc + off);
+                        if (Point != PointForecast.Median)
+                            point = QuantilePoint.Point(Point, _levels, unitLevels[..levels], RoundForecasts, draws);
+                        points[s][t][at] = Clamp(point);
+                        step[t] = point * frames[s].A[t] + frames[s].B[t];
                     }
                     if (block < blocks - 1) frames[s].Append(step);
                 }
@@ -456,7 +470,7 @@ public sealed class FittedRnnForecaster : IFittedForecaster, IModelNode
             _session.CopyParametersTo(parameters);
             session.LoadParameters(parameters);
             var result = new Trainer(training).Fit(session, train, validation, options.Progress, null, options.CancellationToken);
-            return new FittedRnnForecaster(_options, encoder, scaler, session, backend, result, new TrainingReport(train.Count, validation?.Count ?? 0, [], 0), NonNegative, Name, round: RoundForecasts);
+            return new FittedRnnForecaster(_options, encoder, scaler, session, backend, result, new TrainingReport(train.Count, validation?.Count ?? 0, [], 0), NonNegative, Name, round: RoundForecasts, point: Point);
         }
         catch
         {
@@ -543,6 +557,7 @@ public sealed class FittedRnnForecaster : IFittedForecaster, IModelNode
             Quantiles = _loss.Quantiles,
             NonNegative = NonNegative,
             RoundForecasts = RoundForecasts,
+            Point = Point,
             TrainedOn = Info.TrainedOn,
             BestEpoch = Training?.BestEpoch ?? 0,
         };
@@ -573,6 +588,9 @@ public sealed class FittedRnnForecaster : IFittedForecaster, IModelNode
             if (!Enum.IsDefined(node.ShortSeries) || !Enum.IsDefined(node.UnknownCategories)) throw new InvalidDataException("an unknown short-series or category policy");
             if (node.MinimumHistory < 1 || node.MinimumHistory > spec.Lookback) throw new InvalidDataException($"minimum history {node.MinimumHistory} is outside [1, lookback {spec.Lookback}]");
             if (node.SeasonLength < 1 || node.SeasonLength > WindowSpec.MaxLength) throw new InvalidDataException($"season length {node.SeasonLength} is out of range");
+            if (!Enum.IsDefined(node.Point)) throw new InvalidDataException($"an unknown point forecast rule {node.Point}");
+            if (node.Point != PointForecast.Median && (node.Loss != LossKind.Pinball || node.Quantiles is not { Count: >= 3 }))
+                throw new InvalidDataException($"point forecast {node.Point} needs the pinball loss with at least three levels; the file has {node.Loss} with {node.Quantiles?.Count ?? 0}");
             var past = Standardizations(node.Past, spec.Features.Count, "past covariate");
             var future = Standardizations(node.Future, spec.FutureCovariates.Count, "future covariate");
             if (node.Statics is null || node.Statics.Count != spec.StaticCovariates.Count) throw new InvalidDataException($"it has {node.Statics?.Count ?? 0} static encodings for {spec.StaticCovariates.Count} static covariates");
@@ -614,7 +632,7 @@ public sealed class FittedRnnForecaster : IFittedForecaster, IModelNode
         try
         {
             session.LoadParameters(parameters);
-            return new FittedRnnForecaster(null, encoder, scaler, session, backend, null, null, node.NonNegative, string.IsNullOrWhiteSpace(node.Name) ? null : node.Name, node.TrainedOn ?? "", node.RoundForecasts);
+            return new FittedRnnForecaster(null, encoder, scaler, session, backend, null, null, node.NonNegative, string.IsNullOrWhiteSpace(node.Name) ? null : node.Name, node.TrainedOn ?? "", node.RoundForecasts, node.Point);
         }
         catch
         {

@@ -82,6 +82,14 @@ public sealed record RnnForecasterOptions(WindowSpec Window)
     /// </summary>
     public bool RoundForecasts { get; init; }
 
+    /// <summary>
+    /// Which number a quantile network reports as its point forecast (<see cref="Prediction.Values"/>): the median
+    /// (default; best for MAE and MASE), the mean (MSE) or the value with the smallest expected sMAPE, all read from the
+    /// quantiles of the pinball loss. Anything but <see cref="PointForecast.Median"/> needs the pinball loss with at
+    /// least three levels. The quantiles themselves are unchanged.
+    /// </summary>
+    public PointForecast Point { get; init; } = PointForecast.Median;
+
     /// <summary>Training loop settings (epochs, batch size, loss, optimizer, early stopping, sampling, seed, …). Default <see cref="DefaultTraining"/>.</summary>
     public TrainerOptions Training { get; init; } = DefaultTraining;
 
@@ -146,6 +154,9 @@ public sealed record RnnForecasterOptions(WindowSpec Window)
             throw new ArgumentOutOfRangeException(nameof(MinimumHistory), minimum, $"minimum history ({minimum}) must be in [1, lookback {Window.Lookback}]");
         if (SeasonLength < 1 || SeasonLength > WindowSpec.MaxLength) throw new ArgumentOutOfRangeException(nameof(SeasonLength), SeasonLength, $"season length ({SeasonLength}) must be in [1, {WindowSpec.MaxLength}]");
         if (ValidationLength is { } validation && validation < 0) throw new ArgumentOutOfRangeException(nameof(ValidationLength), validation, $"validation length ({validation}) must be >= 0");
+        if (!Enum.IsDefined(Point)) throw new ArgumentOutOfRangeException(nameof(Point), Point, "point forecast must be Median, Mean or MinimumSmape");
+        if (Point != PointForecast.Median && (Training.Loss.Kind != LossKind.Pinball || Training.Loss.Quantiles.Count < 3))
+            throw new ArgumentException($"point forecast {Point} is read from the forecast quantiles; it needs the pinball loss with at least three levels (the loss is {Training.Loss.Kind} with {Training.Loss.Quantiles.Count})", nameof(Point));
         if (RefitOnFullData && ValidationLength == 0)
             throw new ArgumentException("RefitOnFullData refits for the best epoch found on validation data, and ValidationLength is 0", nameof(RefitOnFullData));
     }

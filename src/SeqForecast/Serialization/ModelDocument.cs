@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using SeqForecast.Engine;
+using SeqForecast.Forecasting;
 using SeqForecast.Scaling;
 using SeqForecast.Training;
 using SeqForecast.Windows;
@@ -44,6 +45,7 @@ internal sealed record RnnNode : ModelNode
     public IReadOnlyList<double> Quantiles { get; init; } = [];
     public bool NonNegative { get; init; }
     public bool RoundForecasts { get; init; }
+    public PointForecast Point { get; init; }
     public string TrainedOn { get; init; } = "";
     public int BestEpoch { get; init; }
 }

@@ -327,7 +327,7 @@ internal sealed class WindowEncoder
         double mean = 0;
         foreach (var v in window) mean += v;
         mean /= window.Length;
-        double center = instance.Center == NormalizationCenter.Mean ? mean : window[^1];
+        double center = instance.Center switch { NormalizationCenter.Mean => mean, NormalizationCenter.LastValue => window[^1], _ => 0 };
         double spread;
         switch (instance.Scale)
         {
@@ -340,6 +340,11 @@ internal sealed class WindowEncoder
                 double sum = 0;
                 for (int i = 1; i < window.Length; i++) sum += Math.Abs(window[i] - window[i - 1]);
                 spread = window.Length > 1 ? sum / (window.Length - 1) : 0;
+                break;
+            case NormalizationScale.MeanAbsolute:
+                double absolute = 0;
+                foreach (var v in window) absolute += Math.Abs(v);
+                spread = absolute / window.Length;
                 break;
             default:
                 return (center, 1);

@@ -7,6 +7,12 @@ public enum NormalizationCenter
     Mean,
     /// <summary>The window's last observed value: the network forecasts the change from it, as a naive forecast would start.</summary>
     LastValue,
+    /// <summary>
+    /// No centring: zero stays zero, so a day that sells nothing is an output at or below 0 (with
+    /// <c>NonNegative</c>) rather than one exact value that moves with the window. For counts and intermittent demand,
+    /// with <see cref="NormalizationScale.MeanAbsolute"/> (DeepAR's mean scaling).
+    /// </summary>
+    Zero,
 }
 
 /// <summary>How an instance-normalised window is scaled.</summary>
@@ -18,6 +24,8 @@ public enum NormalizationScale
     MeanAbsoluteDifference,
     /// <summary>No scaling (only centring).</summary>
     None,
+    /// <summary>The mean absolute value of the window's observed values (the window's typical size).</summary>
+    MeanAbsolute,
 }
 
 /// <summary>
@@ -46,11 +54,17 @@ public sealed record InstanceNormalization
     /// <summary>Last value and mean absolute difference: forecasts the change from the last value, in units of the window's typical step.</summary>
     public static InstanceNormalization LastValueDifference { get; } = new() { Center = NormalizationCenter.LastValue, Scale = NormalizationScale.MeanAbsoluteDifference };
 
+    /// <summary>
+    /// No centring, scaled by the window's mean absolute value (DeepAR's mean scaling): zero stays zero, so counts and
+    /// intermittent demand (days with no sales) are forecast as well as levels.
+    /// </summary>
+    public static InstanceNormalization MeanScaling { get; } = new() { Center = NormalizationCenter.Zero, Scale = NormalizationScale.MeanAbsolute };
+
     /// <summary>Checks the values.</summary>
     public void Validate()
     {
-        if (!Enum.IsDefined(Center)) throw new ArgumentOutOfRangeException(nameof(Center), Center, "center must be Mean or LastValue");
-        if (!Enum.IsDefined(Scale)) throw new ArgumentOutOfRangeException(nameof(Scale), Scale, "scale must be StandardDeviation, MeanAbsoluteDifference or None");
+        if (!Enum.IsDefined(Center)) throw new ArgumentOutOfRangeException(nameof(Center), Center, "center must be Mean, LastValue or Zero");
+        if (!Enum.IsDefined(Scale)) throw new ArgumentOutOfRangeException(nameof(Scale), Scale, "scale must be StandardDeviation, MeanAbsoluteDifference, MeanAbsolute or None");
     }
 }
 

@@ -75,4 +75,35 @@ public class AutoRegressiveTests
         IBaselineModel model = new AutoRegressiveModel(new AutoRegressiveOptions(c.MaxLag));
         Assert.That(model.Forecast(c.Values, Fixtures.Horizon), Is.EqualTo(c.Forecast).Within(1e-6));
     }
+
+    [Test]
+    public void Fit_OrderSelectionFromOneFactorisationAgreesWithFittingEveryOrderOnItsOwn()
+    {
+        var random = new Random(3);
+        for (int trial = 0; trial < 25; trial++)
+        {
+            int n = 120 + 20 * trial, maxLag = 4 + trial % 9;
+            var y = new double[n];
+            for (int t = 0; t < n; t++)
+                y[t] = 5 + (t > 0 ? 0.6 * y[t - 1] : 0) - (t > 2 ? 0.3 * y[t - 3] : 0) + (t > 7 ? 0.2 * y[t - 8] : 0) + random.NextDouble() * 2;
+            foreach (var criterion in new[] { InformationCriterion.Aic, InformationCriterion.Bic })
+            {
+                int expected = 0;
+                double bestValue = double.PositiveInfinity;
+                for (int p = 0; p <= maxLag; p++)
+                {
+                    int nobs = n - maxLag;
+                    var x = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(nobs, p + 1, (row, col) => col == 0 ? 1.0 : y[maxLag + row - col]);
+                    var target = MathNet.Numerics.LinearAlgebra.Vector<double>.Build.Dense(nobs, row => y[maxLag + row]);
+                    var residual = target - x * x.QR().Solve(target);
+                    double sigma2 = residual.DotProduct(residual) / nobs;
+                    double llf = -nobs / 2.0 * (Math.Log(2 * Math.PI * sigma2) + 1);
+                    double value = -2 * llf + (criterion == InformationCriterion.Aic ? 2 : Math.Log(nobs)) * (p + 1);
+                    if (value < bestValue) (bestValue, expected) = (value, p);
+                }
+                var fit = AutoRegressive.Fit(y, new AutoRegressiveOptions(maxLag) { Criterion = criterion });
+                Assert.That(fit.Order, Is.EqualTo(expected), $"trial {trial}, {criterion}, max lag {maxLag}");
+            }
+        }
+    }
 }

@@ -43,6 +43,26 @@ public class AccuracyTechniquesTests
         Assert.That(scaled.Select((v, h) => v / base0[h]), Is.All.EqualTo(7).Within(1e-4));
     }
 
+    [Test]
+    public void MeanScaling_ScaledCopyGetsTheScaledForecastAndAZeroNetworkForecastsZero()
+    {
+        // Intermittent counts: zero on every seventh day.
+        var values = Enumerable.Range(0, 90).Select(t => t % 7 == 5 ? 0.0 : 20 + 8 * Math.Sin(t * 0.9)).ToArray();
+        var series = TimeSeries.FromValues("sku", values, Enumerable.Range(0, 90).Select(t => new DateTime(2022, 1, 3).AddDays(t)).ToArray());
+        var options = Small() with { Normalization = InstanceNormalization.MeanScaling, NonNegative = true };
+        using var fitted = new RnnForecaster(options).Fit([series]);
+        var base0 = fitted.Predict(series).FirstTarget;
+        var scaled = fitted.Predict(series.WithColumns([values.Select(v => v * 4).ToArray()])).FirstTarget;
+        using var zero = new RnnForecaster(options with { Training = options.Training with { Epochs = 1 } }).Fit([series]);
+        zero.Session.LoadParameters(new float[zero.Session.Layout.TotalLength]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(scaled.Select((v, h) => v - 4 * base0[h]), Is.All.EqualTo(0).Within(1e-6 * values.Max()), "scaling by a power of two is exact");
+            Assert.That(zero.Predict(series).FirstTarget, Is.All.EqualTo(0), "no centring: a zero output is a zero forecast, whatever the level");
+        });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RnnForecaster(options with { Normalization = new InstanceNormalization { Center = (NormalizationCenter)9 } }));
+    }
+
     [TestCase(ResidualBaselineKind.SeasonalNaive)]
     [TestCase(ResidualBaselineKind.Naive)]
     public void Residual_ZeroNetworkForecastsTheBaselineExactly(ResidualBaselineKind kind)

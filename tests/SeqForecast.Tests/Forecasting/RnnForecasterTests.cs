@@ -212,4 +212,56 @@ public class RnnForecasterTests
             File.Delete(path);
         }
     }
+
+    [Test]
+    public void Predict_PointRulesReadThePointFromTheForecastQuantilesAndSurviveSaveLoad()
+    {
+        var series = Wave("sales", 80, 12);
+        double[] levels = [0.1, 0.25, 0.5, 0.75, 0.9];
+        var quantile = Small(10, 7, 25) with { NonNegative = true };
+        quantile = quantile with { Training = quantile.Training with { Loss = LossOptions.Pinball(levels) } };
+        using var median = new RnnForecaster(quantile).Fit([series]);
+        using var smape = new RnnForecaster(quantile with { Point = PointForecast.MinimumSmape }).Fit([series]);
+        using var mean = new RnnForecaster(quantile with { Point = PointForecast.Mean }).Fit([series]);
+        Prediction m = median.Predict(series), s = smape.Predict(series), a = mean.Predict(series);
+        var draws = new double[QuantilePoint.Draws];
+        double Expected(PointForecast rule, int h) => QuantilePoint.Point(rule, levels, levels.Select(l => m.Quantile(l)[h]).ToArray(), false, draws);
+        var path = Path.Combine(Path.GetTempPath(), $"point-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            smape.Save(path);
+            using var loaded = FittedRnnForecaster.Load(path);
+            Assert.Multiple(() =>
+            {
+                Assert.That(s.Quantiles, Is.EqualTo(m.Quantiles), "same seed, same network: the quantiles do not depend on the point rule");
+                Assert.That(m.FirstTarget, Is.EqualTo(m.Quantile(0.5)), "the default point is the median");
+                for (int h = 0; h < 7; h++)
+                {
+                    Assert.That(s.FirstTarget[h], Is.EqualTo(Expected(PointForecast.MinimumSmape, h)), $"step {h}");
+                    Assert.That(a.FirstTarget[h], Is.EqualTo(Expected(PointForecast.Mean, h)), $"step {h}");
+                }
+                Assert.That(s.FirstTarget, Is.Not.EqualTo(m.FirstTarget), "the rules give different points here");
+                Assert.That(loaded.Point, Is.EqualTo(PointForecast.MinimumSmape));
+                Assert.That(loaded.Info.Point, Is.EqualTo(PointForecast.MinimumSmape));
+                Assert.That(loaded.Predict(series).FirstTarget, Is.EqualTo(s.FirstTarget));
+            });
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
+    public void Options_PointRuleOtherThanMedianNeedsAQuantileLoss()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new RnnForecaster(Small() with { Point = PointForecast.MinimumSmape }));
+        Assert.Multiple(() =>
+        {
+            Assert.That(error!.ParamName, Is.EqualTo("Point"));
+            Assert.That(error.Message, Does.Contain("pinball loss with at least three levels"));
+        });
+        Assert.Throws<ArgumentException>(() => new RnnForecaster(Small() with { Point = PointForecast.Mean, Training = Small().Training with { Loss = LossOptions.Pinball(0.1, 0.9) } }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RnnForecaster(Small() with { Point = (PointForecast)7 }));
+    }
 }
