@@ -34,15 +34,19 @@ internal static class Experiment
     {
         const int h = 28, m = 7;
         var loaded = SeqForecast.Data.SeriesCsv.ReadLong(Path.Combine(folder, "uci_online_retail_top30_daily.csv"), new SeqForecast.Data.LongCsvFormat { IdColumn = "item", DateColumn = "ds" }, SeqForecast.Data.SeriesCleaningOptions.Sales);
-        var withoutHoldout = loaded.Series.Select(s => s.Slice(0, s.Length - h)).ToArray();
+        // SEQFORECAST_EARLIER=k moves the validation window k horizons further back (more windows, still before the holdout).
+        int earlier = int.TryParse(Environment.GetEnvironmentVariable("SEQFORECAST_EARLIER"), out var k) ? k : 0;
+        var withoutHoldout = loaded.Series.Select(s => s.Slice(0, s.Length - h * (1 + earlier))).ToArray();
         var training = withoutHoldout.Select(s => s.Slice(0, s.Length - h)).ToArray();
-        var sample = Runs.SampleOptions(folder, h) with { RoundForecasts = false };
+        var sample = Runs.SampleQuantileOptions(folder, h) with { RoundForecasts = false };
         var point = sample with { Training = sample.Training with { Loss = new LossOptions(LossKind.ScaledMae) } };
         var candidates = new Dictionary<string, Func<IForecaster>>
         {
             ["seasonal-naive"] = () => new BaselineForecaster(new SeqForecast.Baselines.SeasonalNaiveModel(m), h),
             ["sample"] = () => new RnnForecaster(sample),
+            ["sample-point"] = () => new RnnForecaster(Runs.SampleOptions(folder, h)),
             ["sample-round"] = () => new RnnForecaster(sample with { RoundForecasts = true }),
+            ["sample-lv-round"] = () => new RnnForecaster(sample with { Normalization = InstanceNormalization.LastValueDifference, RoundForecasts = true }),
             ["sample-round-smape"] = () => new RnnForecaster(sample with { RoundForecasts = true, Point = PointForecast.MinimumSmape }),
             ["sample-ms-round"] = () => new RnnForecaster(sample with { Normalization = InstanceNormalization.MeanScaling, RoundForecasts = true }),
             ["sample-ms-round-smape"] = () => new RnnForecaster(sample with { Normalization = InstanceNormalization.MeanScaling, RoundForecasts = true, Point = PointForecast.MinimumSmape }),

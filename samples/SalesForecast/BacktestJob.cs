@@ -8,9 +8,9 @@ using Spectre.Console;
 namespace SalesForecast;
 
 /// <summary>
-/// Walk-forward backtest of the sample's LSTM: origins every horizon days over the last <c>folds</c> horizons, the
-/// network refitted every <c>refit-every</c> folds on the data before the origin, and the coverage of both its quantile
-/// bands and its conformal intervals; writes backtest.csv (every historical forecast) and backtest-summary.csv.
+/// Walk-forward backtest of the sample's LSTMs: origins every horizon days over the last <c>folds</c> horizons, the
+/// networks refitted every <c>refit-every</c> folds on the data before the origin, and the coverage of the quantile
+/// network's bands and of the point network's conformal intervals; writes backtest.csv (every historical forecast) and backtest-summary.csv.
 /// </summary>
 internal sealed class BacktestJob(IAnsiConsole console)
 {
@@ -26,8 +26,9 @@ internal sealed class BacktestJob(IAnsiConsole console)
         // Every series ends its last fold on its last day: origins count back from each series' end.
         var aligned = series.Select(s => s.Slice(s.Length - (initial + folds * horizon), initial + folds * horizon)).ToArray();
         var options = ForecastJob.NetworkOptions(settings, SalesData.Holidays(settings.Holidays), backend);
-        var network = new RnnForecaster(options);
-        var calibrated = ForecastJob.Calibrated(network, horizon);
+        var counts = ForecastJob.AreCounts(aligned);
+        var network = new RnnForecaster(options with { RoundForecasts = counts });
+        var calibrated = ForecastJob.Calibrated(new RnnForecaster(ForecastJob.PointOptions(options) with { RoundForecasts = counts }), horizon);
         var backtest = new BacktestOptions(initial, horizon) { RefitEvery = refitEvery };
         console.MarkupLine(Markup.Escape($"Backtest: {series.Length} series, {folds} folds of {horizon} days, refit every {refitEvery} fold(s)"));
         var conformal = Backtesting.Run(calibrated, aligned, backtest, ForecastJob.SeasonalPeriod);
