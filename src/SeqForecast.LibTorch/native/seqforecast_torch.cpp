@@ -77,37 +77,39 @@ struct sf_group {
     // Sums a tensor over the group in place; rethrows a peer's failure or the timeout with the rank and operation.
     void allreduce(torch::Tensor& tensor, const char* what) {
 #ifdef SF_WITH_DISTRIBUTED
-        std::vector<torch::Tensor> tensors{tensor};
-        try {
-            group->allreduce(tensors)->wait(timeout);
-        } catch (const std::exception& e) {
-            throw std::runtime_error("rank " + std::to_string(rank) + " of " + std::to_string(world_size) + ": " + what +
-                                     " failed (another process of the group failed, left or did not answer within " +
-                                     std::to_string(timeout.count()) + " ms): " + describe(e));
-        }
+        collective(what, [&](std::vector<torch::Tensor>& tensors) { return group->allreduce(tensors); }, tensor);
 #else
-        (void)tensor;
-        (void)what;
-        throw std::runtime_error("this shim was built without distributed support");
+        unavailable(tensor, what);
 #endif
     }
 
+    // Copies rank 0's tensor to every rank, with the same error reporting.
     void broadcast(torch::Tensor& tensor, const char* what) {
 #ifdef SF_WITH_DISTRIBUTED
+        collective(what, [&](std::vector<torch::Tensor>& tensors) { return group->broadcast(tensors); }, tensor);
+#else
+        unavailable(tensor, what);
+#endif
+    }
+
+private:
+#ifdef SF_WITH_DISTRIBUTED
+    template <typename Start>
+    void collective(const char* what, Start start, torch::Tensor& tensor) {
         std::vector<torch::Tensor> tensors{tensor};
         try {
-            group->broadcast(tensors)->wait(timeout);
+            start(tensors)->wait(timeout);
         } catch (const std::exception& e) {
             throw std::runtime_error("rank " + std::to_string(rank) + " of " + std::to_string(world_size) + ": " + what +
                                      " failed (another process of the group failed, left or did not answer within " +
                                      std::to_string(timeout.count()) + " ms): " + describe(e));
         }
-#else
-        (void)tensor;
-        (void)what;
-        throw std::runtime_error("this shim was built without distributed support");
-#endif
     }
+#else
+    [[noreturn]] static void unavailable(torch::Tensor&, const char*) {
+        throw std::runtime_error("this shim was built without distributed support");
+    }
+#endif
 };
 
 struct sf_model {
