@@ -16,7 +16,7 @@ internal static class Probe
 {
     public static void Gemm(int threads)
     {
-        foreach (var (m, n, k) in new[] { (256, 64, 128), (256, 64, 65), (128, 64, 256), (256, 128, 64), (1024, 256, 512), (512, 512, 512) })
+        foreach (var (m, n, k) in new[] { (256, 64, 128), (256, 64, 65), (128, 64, 256), (256, 128, 64), (1024, 256, 512), (512, 512, 512), (1024, 32, 256), (512, 32, 1024), (1024, 256, 2048), (768, 32, 256) })
         {
             var a = new float[Kernels.Gemm.PackedASize(m, k)];
             var b = new float[Kernels.Gemm.PackedBSize(k, n)];
@@ -28,7 +28,7 @@ internal static class Probe
             for (int i = 0; i < 200; i++) runner.Multiply(a, b, m, n, k, c, n, false);
             int reps = (int)Math.Max(50, 2e9 / (2.0 * m * n * k));
             var sw = Stopwatch.StartNew();
-            for (int i = 0; i < reps; i++) runner.Multiply(a, b, m, n, k, c, n, false);
+            for (int i = 0; i < reps; i++) runner.Multiply(a, b, m, n, k, c, n, Environment.GetEnvironmentVariable("PROBE_ACC") == "1");
             Console.WriteLine($"{m}x{n}x{k} threads={threads}: {2.0 * m * n * k * reps / sw.Elapsed.TotalSeconds / 1e9:F1} GFLOP/s");
         }
     }
@@ -75,10 +75,9 @@ internal static class Probe
         }
     }
 
-    public static void Layer(CellType cell)
+    public static void Layer(CellType cell, int t = 30, int h = 64, int i = 64, int b = 32)
     {
-        int t = 30, b = 32, h = 64, i = 64;
-        var options = new NetworkOptions(cell, 64, h, 1, 1);
+        var options = new NetworkOptions(cell, i, h, 1, 1);
         var layout = ParameterLayout.For(options);
         var p = new float[layout.TotalLength];
         ParameterInitializer.Initialize(options, 1, p);
@@ -92,19 +91,19 @@ internal static class Probe
         var dOut = new float[t * h * b];
         for (int q = 0; q < dOut.Length; q++) dOut[q] = 0.01f * MathF.Cos(q * 0.11f);
         var dIn = new float[t * i * b];
-        for (int q = 0; q < 50; q++) { layer.Forward(input, p, t, b, true); layer.Backward(input, dOut, dIn, p, grads); }
+        for (int q = 0; q < 50; q++) { layer.Forward(input, p, t, b, true, TeamMember.Solo); layer.Backward(input, dOut, dIn, p, grads, TeamMember.Solo); }
         if (Environment.GetEnvironmentVariable("PROBE_BACKWARD_SECONDS") is { } secs)
         {
             var until = Stopwatch.StartNew();
-            while (until.Elapsed.TotalSeconds < double.Parse(secs)) layer.Backward(input, dOut, dIn, p, grads);
+            while (until.Elapsed.TotalSeconds < double.Parse(secs)) layer.Backward(input, dOut, dIn, p, grads, TeamMember.Solo);
             return;
         }
-        int reps = 300;
+        int reps = Math.Max(10, 300 * 64 * 64 * 30 / (h * h * t));
         var sw = Stopwatch.StartNew();
-        for (int q = 0; q < reps; q++) layer.Forward(input, p, t, b, false);
+        for (int q = 0; q < reps; q++) layer.Forward(input, p, t, b, false, TeamMember.Solo);
         double fwd = sw.Elapsed.TotalMicroseconds / reps;
         sw.Restart();
-        for (int q = 0; q < reps; q++) layer.Backward(input, dOut, dIn, p, grads);
+        for (int q = 0; q < reps; q++) layer.Backward(input, dOut, dIn, p, grads, TeamMember.Solo);
         double bwd = sw.Elapsed.TotalMicroseconds / reps;
         int g = (cell == CellType.Lstm ? 4 : 3) * h;
         var a = new float[Kernels.Gemm.PackedASize(g, i + h)];
@@ -176,22 +175,26 @@ internal static class Probe
         }
     }
 
-    public static void Breakdown(CellType cell, int threads)
+    public static void Breakdown(CellType cell, int threads, int hidden = 64, int lookback = 30, int batch = 64)
     {
-        var network = new ManagedNetwork(new NetworkOptions(cell, 1, 64, 2, 1), 1, threads);
-        var inputs = new float[64 * 30];
+        var network = new ManagedNetwork(new NetworkOptions(cell, 1, hidden, 2, 1), 1, threads);
+        var inputs = new float[batch * lookback];
         for (int i = 0; i < inputs.Length; i++) inputs[i] = MathF.Sin(i * 0.1f);
-        var outputs = new float[64];
-        var d = new float[64];
+        var outputs = new float[batch];
+        var d = new float[batch];
         Array.Fill(d, 0.01f);
-        for (int i = 0; i < 50; i++) { network.Forward(inputs, 64, 30, outputs, true); network.Backward(d); }
+        int reps = Math.Max(10, 200 * 64 * 64 * 30 / (hidden * hidden * lookback));
+        for (int i = 0; i < reps / 4 + 2; i++) { network.Forward(inputs, batch, lookback, outputs, true); network.Backward(d); }
         var sw = Stopwatch.StartNew();
-        for (int i = 0; i < 200; i++) { network.MarkParametersChanged(); network.Forward(inputs, 64, 30, outputs, true); }
-        double forward = sw.Elapsed.TotalMilliseconds / 200;
+        for (int i = 0; i < reps; i++) { network.MarkParametersChanged(); network.Forward(inputs, batch, lookback, outputs, true); }
+        double forward = sw.Elapsed.TotalMilliseconds / reps;
         sw.Restart();
-        for (int i = 0; i < 200; i++) network.Backward(d);
-        double backward = sw.Elapsed.TotalMilliseconds / 200;
-        Console.WriteLine($"{cell} threads={threads}: forward {forward:F2} ms, backward {backward:F2} ms");
+        for (int i = 0; i < reps; i++) network.Forward(inputs, batch, lookback, outputs, true);
+        double unchanged = sw.Elapsed.TotalMilliseconds / reps;
+        sw.Restart();
+        for (int i = 0; i < reps; i++) network.Backward(d);
+        double backward = sw.Elapsed.TotalMilliseconds / reps;
+        Console.WriteLine($"{cell} 2x{hidden} L{lookback} B{batch} threads={threads}: forward {forward:F2} ms (weights unchanged {unchanged:F2}), backward {backward:F2} ms");
     }
 
     public static void Train(CellType cell, int hidden, int lookback, int batch, int threads)

@@ -27,6 +27,13 @@ switch (args.FirstOrDefault())
     case "probe-layer":
         Probe.Layer(CellType.Lstm);
         Probe.Layer(CellType.Gru);
+        Probe.Layer(CellType.Lstm, 64, 256, 256, 32);
+        Probe.Layer(CellType.Gru, 64, 256, 256, 32);
+        return;
+    case "probe-steps":
+        ProbeSteps.Run(
+            (Environment.GetEnvironmentVariable("PROBE_BATCHES") ?? "32,256").Split(',').Select(int.Parse).ToArray(),
+            (Environment.GetEnvironmentVariable("PROBE_THREADS") ?? "1,2").Split(',').Select(int.Parse).ToArray());
         return;
     case "probe-scaling":
         Probe.Scaling();
@@ -51,6 +58,8 @@ switch (args.FirstOrDefault())
         {
             Probe.Breakdown(CellType.Lstm, threads);
             Probe.Breakdown(CellType.Gru, threads);
+            Probe.Breakdown(CellType.Lstm, threads, 256, 64, 32);
+            Probe.Breakdown(CellType.Gru, threads, 256, 64, 32);
         }
         return;
     default:

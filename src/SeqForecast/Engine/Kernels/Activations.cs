@@ -24,10 +24,17 @@ internal static class Activations
     /// then c = f ⊙ c_prev + i ⊙ g, tanh(c), and h = o ⊙ tanh(c).
     /// </summary>
     public static void LstmCell(Span<float> gates, int n, ReadOnlySpan<float> previousCell, Span<float> cell, Span<float> tanhCell, Span<float> hidden)
+        => LstmCell(gates, n, 0, n, previousCell, cell, tanhCell, hidden);
+
+    /// <summary>
+    /// <see cref="LstmCell(Span{float}, int, ReadOnlySpan{float}, Span{float}, Span{float}, Span{float})"/> for the values
+    /// [start, end) of each gate only (a team member's hidden units); every value gets the same bits as in a whole call.
+    /// </summary>
+    public static void LstmCell(Span<float> gates, int n, int start, int end, ReadOnlySpan<float> previousCell, Span<float> cell, Span<float> tanhCell, Span<float> hidden)
     {
         if (!Vector256.IsHardwareAccelerated)
         {
-            LstmCellScalar(gates, n, previousCell, cell, tanhCell, hidden);
+            LstmCellScalar(gates, n, start, end, previousCell, cell, tanhCell, hidden);
             return;
         }
         ref float g0 = ref MemoryMarshal.GetReference(gates);
@@ -35,9 +42,9 @@ internal static class Activations
         ref float c0 = ref MemoryMarshal.GetReference(cell);
         ref float t0 = ref MemoryMarshal.GetReference(tanhCell);
         ref float h0 = ref MemoryMarshal.GetReference(hidden);
-        int w = Width, j = 0;
-        for (; j + w <= n; j += w) LstmBlockAnyWidth(ref g0, n, j, ref cp, ref c0, ref t0, ref h0);
-        int tail = n - j;
+        int w = Width, j = start;
+        for (; j + w <= end; j += w) LstmBlockAnyWidth(ref g0, n, j, ref cp, ref c0, ref t0, ref h0);
+        int tail = end - j;
         if (tail == 0) return;
         // The last values go through the same vector code in a zero-padded block, so every value gets the same bits
         // wherever it sits (a batch of one and a wide batch agree).
@@ -101,9 +108,9 @@ internal static class Activations
         (o * tc).StoreUnsafe(ref h0, (nuint)j);
     }
 
-    private static void LstmCellScalar(Span<float> gates, int n, ReadOnlySpan<float> previousCell, Span<float> cell, Span<float> tanhCell, Span<float> hidden)
+    private static void LstmCellScalar(Span<float> gates, int n, int start, int end, ReadOnlySpan<float> previousCell, Span<float> cell, Span<float> tanhCell, Span<float> hidden)
     {
-        for (int j = 0; j < n; j++)
+        for (int j = start; j < end; j++)
         {
             float i = 1f / (1f + ExpScalar(-gates[j]));
             float f = 1f / (1f + ExpScalar(-gates[n + j]));
@@ -125,10 +132,17 @@ internal static class Activations
     /// candidate's hidden part W_hn h + b_hn to <paramref name="hiddenNew"/>, and h = n + z ⊙ (h_prev − n).
     /// </summary>
     public static void GruCell(Span<float> gates, ReadOnlySpan<float> hiddenProjection, int n, ReadOnlySpan<float> previous, Span<float> hiddenNew, Span<float> hidden)
+        => GruCell(gates, hiddenProjection, n, 0, n, previous, hiddenNew, hidden);
+
+    /// <summary>
+    /// <see cref="GruCell(Span{float}, ReadOnlySpan{float}, int, ReadOnlySpan{float}, Span{float}, Span{float})"/> for the
+    /// values [start, end) of each gate only; every value gets the same bits as in a whole call.
+    /// </summary>
+    public static void GruCell(Span<float> gates, ReadOnlySpan<float> hiddenProjection, int n, int start, int end, ReadOnlySpan<float> previous, Span<float> hiddenNew, Span<float> hidden)
     {
         if (!Vector256.IsHardwareAccelerated)
         {
-            GruCellScalar(gates, hiddenProjection, n, previous, hiddenNew, hidden);
+            GruCellScalar(gates, hiddenProjection, n, start, end, previous, hiddenNew, hidden);
             return;
         }
         ref float g0 = ref MemoryMarshal.GetReference(gates);
@@ -136,9 +150,9 @@ internal static class Activations
         ref float h1 = ref MemoryMarshal.GetReference(previous);
         ref float hn0 = ref MemoryMarshal.GetReference(hiddenNew);
         ref float h0 = ref MemoryMarshal.GetReference(hidden);
-        int w = Width, j = 0;
-        for (; j + w <= n; j += w) GruBlockAnyWidth(ref g0, ref p0, n, j, ref h1, ref hn0, ref h0);
-        int tail = n - j;
+        int w = Width, j = start;
+        for (; j + w <= end; j += w) GruBlockAnyWidth(ref g0, ref p0, n, j, ref h1, ref hn0, ref h0);
+        int tail = end - j;
         if (tail == 0) return;
         // As in LstmCell: the tail runs the vector code on a zero-padded block.
         Span<float> block = stackalloc float[9 * 16];
@@ -193,9 +207,9 @@ internal static class Activations
         Simd.FusedMultiplyAdd(z, Vector512.LoadUnsafe(ref h1, (nuint)j) - candidate, candidate).StoreUnsafe(ref h0, (nuint)j);
     }
 
-    private static void GruCellScalar(Span<float> gates, ReadOnlySpan<float> hiddenProjection, int n, ReadOnlySpan<float> previous, Span<float> hiddenNew, Span<float> hidden)
+    private static void GruCellScalar(Span<float> gates, ReadOnlySpan<float> hiddenProjection, int n, int start, int end, ReadOnlySpan<float> previous, Span<float> hiddenNew, Span<float> hidden)
     {
-        for (int j = 0; j < n; j++)
+        for (int j = start; j < end; j++)
         {
             float r = 1f / (1f + ExpScalar(-(gates[j] + hiddenProjection[j])));
             float z = 1f / (1f + ExpScalar(-(gates[n + j] + hiddenProjection[n + j])));

@@ -224,20 +224,19 @@ internal static unsafe class Gemm
     }
 
     /// <summary>
-    /// Computes C_p[M, columns] (=|+=) packedA × panel p of packedB for p &lt; <paramref name="panels"/>, writing C_p at
+    /// Computes row blocks [rowBlockStart, rowBlockEnd) of C_p[M, columns] (=|+=) packedA × panel p of packedB for p &lt; <paramref name="panels"/>, writing C_p at
     /// <c>c + p·panelStride</c> with row stride <paramref name="ldc"/>. Each panel is one time step's [K, columns] block
     /// (zero-padded to NR columns), so a sequence's input projection is one call whose outputs land in
     /// <c>[T, M, columns]</c> order. With <paramref name="rowBias"/> (and accumulate false) each output is its product
     /// plus <c>rowBias[row]</c>, so a bias needs no separate fill of C.
     /// </summary>
-    public static void MultiplyPanels(float* packedA, float* packedB, int m, int k, int panels, int columns, float* c, int ldc, long panelStride, bool accumulate, float* rowBias)
+    public static void MultiplyPanels(float* packedA, float* packedB, int m, int k, int panels, int columns, float* c, int ldc, long panelStride, bool accumulate, float* rowBias, int rowBlockStart, int rowBlockEnd)
     {
         var tile = stackalloc float[MR * NR];
-        int rowBlocks = (m + MR - 1) / MR;
         for (int p = 0; p < panels; p++)
         {
             float* b = packedB + (long)p * NR * k;
-            for (int blk = 0; blk < rowBlocks; blk++)
+            for (int blk = rowBlockStart; blk < rowBlockEnd; blk++)
             {
                 float* a = packedA + (long)blk * MR * k;
                 int rows = Math.Min(MR, m - blk * MR);
@@ -579,6 +578,13 @@ internal sealed unsafe class GemmRunner : IParallelWork
     /// share of the work.
     /// </summary>
     public void MultiplyPanels(ReadOnlySpan<float> packedA, ReadOnlySpan<float> packedB, int m, int k, int panels, int columns, Span<float> c, int ldc, int panelStride, bool accumulate, ReadOnlySpan<float> rowBias = default)
+        => MultiplyPanels(packedA, packedB, m, k, panels, columns, c, ldc, panelStride, accumulate, TeamMember.Solo, rowBias);
+
+    /// <summary>
+    /// <paramref name="member"/>'s share of <see cref="MultiplyPanels(ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, int, int, Span{float}, int, int, bool, ReadOnlySpan{float})"/>:
+    /// the row blocks <see cref="TeamMember.Range"/> gives it, on the calling thread.
+    /// </summary>
+    public void MultiplyPanels(ReadOnlySpan<float> packedA, ReadOnlySpan<float> packedB, int m, int k, int panels, int columns, Span<float> c, int ldc, int panelStride, bool accumulate, TeamMember member, ReadOnlySpan<float> rowBias = default)
     {
         if (!rowBias.IsEmpty && (accumulate || rowBias.Length < m)) throw new ArgumentException($"rowBias needs {m} floats and accumulate false", nameof(rowBias));
         if (columns < 1 || columns > Gemm.NR) throw new ArgumentOutOfRangeException(nameof(columns), columns, $"columns must be in [1, {Gemm.NR}]");
@@ -589,7 +595,10 @@ internal sealed unsafe class GemmRunner : IParallelWork
         fixed (float* b = packedB)
         fixed (float* cp = c)
         fixed (float* bias = rowBias)
-            Gemm.MultiplyPanels(a, b, m, k, panels, columns, cp, ldc, panelStride, accumulate, rowBias.IsEmpty ? null : bias);
+        {
+            var (start, end) = member.Range((m + Gemm.MR - 1) / Gemm.MR);
+            Gemm.MultiplyPanels(a, b, m, k, panels, columns, cp, ldc, panelStride, accumulate, rowBias.IsEmpty ? null : bias, start, end);
+        }
     }
 
     /// <summary>C[M,N] (=|+=) packedA[M,K] × packedB[K,N]. The spans must stay alive for the call (they are pinned).</summary>
@@ -613,6 +622,32 @@ internal sealed unsafe class GemmRunner : IParallelWork
             _a = a; _b = b; _c = cp; _m = m; _n = n; _k = k; _ldc = ldc; _accumulate = accumulate;
             _pool.Run(this, _parts);
             _a = _b = _c = null;
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="member"/>'s share of C[M,N] (=|+=) packedA[M,K] × packedB[K,N]: the row blocks
+    /// <see cref="TeamMember.Range"/> gives it, on the calling thread. A team of one runs the whole product as
+    /// <see cref="Multiply(ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, int, Span{float}, int, bool)"/> does.
+    /// </summary>
+    public void Multiply(ReadOnlySpan<float> packedA, ReadOnlySpan<float> packedB, int m, int n, int k, Span<float> c, int ldc, bool accumulate, TeamMember member)
+    {
+        if (member.Size == 1)
+        {
+            Multiply(packedA, packedB, m, n, k, c, ldc, accumulate);
+            return;
+        }
+        if (packedA.Length < Gemm.PackedASize(m, k)) throw new ArgumentException("packed A is too small", nameof(packedA));
+        if (packedB.Length < Gemm.PackedBSize(k, n)) throw new ArgumentException("packed B is too small", nameof(packedB));
+        if (m > 0 && c.Length < (long)(m - 1) * ldc + n) throw new ArgumentException("C is too small", nameof(c));
+        var (start, end) = member.Range((m + Gemm.MR - 1) / Gemm.MR);
+        if (start == end) return;
+        fixed (float* a = packedA)
+        fixed (float* b = packedB)
+        fixed (float* cp = c)
+        {
+            if (n <= Gemm.NarrowColumns) Gemm.MultiplyNarrow(a, b, m, n, k, cp, ldc, accumulate, start, end);
+            else Gemm.MultiplyTiles(a, b, m, n, k, cp, ldc, accumulate, start, end, 0, (n + Gemm.NR - 1) / Gemm.NR);
         }
     }
 

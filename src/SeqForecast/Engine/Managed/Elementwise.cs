@@ -23,10 +23,16 @@ internal static class Elementwise
     /// </code>
     /// </summary>
     public static void LstmCellBackward(ReadOnlySpan<float> gates, ReadOnlySpan<float> tanhCell, ReadOnlySpan<float> previousCell, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> dHidden, Span<float> dCell, Span<float> dGates, int n)
+        => LstmCellBackward(gates, tanhCell, previousCell, dOutput, dHidden, dCell, dGates, n, 0, n);
+
+    /// <summary>The values [start, end) of each gate only (a team member's hidden units); the same bits as a whole call.</summary>
+    public static void LstmCellBackward(ReadOnlySpan<float> gates, ReadOnlySpan<float> tanhCell, ReadOnlySpan<float> previousCell, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> dHidden, Span<float> dCell, Span<float> dGates, int n, int start, int end)
     {
         if (gates.Length < 4 * n || dGates.Length < 4 * n || tanhCell.Length < n || previousCell.Length < n || dOutput.Length < n || dHidden.Length < n || dCell.Length < n)
             throw new ArgumentException($"every span must hold n = {n} values per gate");
-        int j = 0;
+        if (start < 0 || end > n || start > end)
+            throw new ArgumentOutOfRangeException(nameof(start), $"[start, end) = [{start}, {end}) must lie in [0, {n}]");
+        int j = start;
         if (Vector512.IsHardwareAccelerated)
         {
             ref float g0 = ref MemoryMarshal.GetReference(gates);
@@ -37,7 +43,7 @@ internal static class Elementwise
             ref float dc0 = ref MemoryMarshal.GetReference(dCell);
             ref float dg0 = ref MemoryMarshal.GetReference(dGates);
             var one = Vector512<float>.One;
-            for (; j + 16 <= n; j += 16)
+            for (; j + 16 <= end; j += 16)
             {
                 nuint u = (nuint)j, un = (nuint)n;
                 var i = Vector512.LoadUnsafe(ref g0, u);
@@ -54,7 +60,7 @@ internal static class Elementwise
                 (dc * f).StoreUnsafe(ref dc0, u);
             }
         }
-        for (; j < n; j++)
+        for (; j < end; j++)
         {
             float i = gates[j], f = gates[n + j], g = gates[2 * n + j], o = gates[3 * n + j], tc = tanhCell[j];
             float dh = dHidden[j] + dOutput[j];
@@ -77,10 +83,16 @@ internal static class Elementwise
     /// </code>
     /// </summary>
     public static void GruCellBackward(ReadOnlySpan<float> gates, ReadOnlySpan<float> hiddenNew, ReadOnlySpan<float> previous, ReadOnlySpan<float> dOutput, Span<float> dHidden, Span<float> dInputPre, Span<float> dHiddenPre, int n)
+        => GruCellBackward(gates, hiddenNew, previous, dOutput, dHidden, dInputPre, dHiddenPre, n, 0, n);
+
+    /// <summary>The values [start, end) of each gate only (a team member's hidden units); the same bits as a whole call.</summary>
+    public static void GruCellBackward(ReadOnlySpan<float> gates, ReadOnlySpan<float> hiddenNew, ReadOnlySpan<float> previous, ReadOnlySpan<float> dOutput, Span<float> dHidden, Span<float> dInputPre, Span<float> dHiddenPre, int n, int start, int end)
     {
         if (gates.Length < 3 * n || dInputPre.Length < 3 * n || dHiddenPre.Length < 3 * n || hiddenNew.Length < n || previous.Length < n || dOutput.Length < n || dHidden.Length < n)
             throw new ArgumentException($"every span must hold n = {n} values per gate");
-        int j = 0;
+        if (start < 0 || end > n || start > end)
+            throw new ArgumentOutOfRangeException(nameof(start), $"[start, end) = [{start}, {end}) must lie in [0, {n}]");
+        int j = start;
         if (Vector512.IsHardwareAccelerated)
         {
             ref float g0 = ref MemoryMarshal.GetReference(gates);
@@ -91,7 +103,7 @@ internal static class Elementwise
             ref float dx0 = ref MemoryMarshal.GetReference(dInputPre);
             ref float dp0 = ref MemoryMarshal.GetReference(dHiddenPre);
             var one = Vector512<float>.One;
-            for (; j + 16 <= n; j += 16)
+            for (; j + 16 <= end; j += 16)
             {
                 nuint u = (nuint)j, un = (nuint)n;
                 var r = Vector512.LoadUnsafe(ref g0, u);
@@ -111,7 +123,7 @@ internal static class Elementwise
                 direct.StoreUnsafe(ref dh0, u);
             }
         }
-        for (; j < n; j++)
+        for (; j < end; j++)
         {
             float r = gates[j], z = gates[n + j], candidate = gates[2 * n + j];
             float dh = dHidden[j] + dOutput[j];

@@ -14,8 +14,10 @@ namespace SeqForecast.Engine.Managed;
 /// shapes), gradients in a second buffer of the same layout. <see cref="Backward"/> adds to the gradients
 /// (<c>+=</c>); <see cref="ZeroGradients"/> clears them.</para>
 /// <para>A batch is cut into fixed micro-batches of <see cref="MicroBatch"/> windows. Each runs the whole forward and
-/// backward pass on one thread, with its own buffers, and the micro-batches' gradients are added in order. The
-/// arithmetic therefore depends on the micro-batch cut only, not on the number of threads: results are bit-identical
+/// backward pass with its own buffers, and the micro-batches' gradients are added in order. When there are at least
+/// twice as many threads as micro-batches, each micro-batch runs on a team of threads (<see cref="TeamSizeFor"/>) that
+/// splits every GEMM by rows and every cell by hidden units, syncing twice a step; otherwise each runs on one thread.
+/// Neither split changes any output's arithmetic, which depends on the micro-batch cut only: results are bit-identical
 /// for any thread count. Buffers grow to the largest batch and sequence seen and are reused, so a steady training loop
 /// allocates nothing. Threads come from the process-wide worker pool; a network owns none.</para>
 /// <para>Thread safety: <see cref="Forward"/> with <c>training: false</c> may run on any number of threads at once
@@ -180,15 +182,38 @@ internal sealed class ManagedNetwork
             System.Numerics.Tensors.TensorPrimitives.Add(_gradients, pass.Replicas[c].Gradients, _gradients);
     }
 
+    /// <summary>Gate rows each member of a team gets at least; below that a step is too small to share.</summary>
+    internal const int MinimumRowsPerMember = 64;
+
+    /// <summary>
+    /// Threads per micro-batch: what <paramref name="threads"/> allow once each of the <paramref name="chunks"/>
+    /// micro-batches has one, when that is at least two, and at most one per <see cref="MinimumRowsPerMember"/> gate rows;
+    /// 1 for batches of up to <see cref="Gemm.NarrowColumns"/> windows (prediction of a few windows), whose steps are
+    /// matrix-vector products.
+    /// </summary>
+    internal static int TeamSizeFor(int threads, int chunks, int batch, NetworkOptions options)
+    {
+        if (batch <= Gemm.NarrowColumns || threads < 2 * chunks) return 1;
+        int gateRows = (options.Cell == CellType.Lstm ? 4 : 3) * options.HiddenSize;
+        return Math.Max(1, Math.Min(threads / chunks, gateRows / MinimumRowsPerMember));
+    }
+
     /// <summary>
     /// One call's state: the micro-batch replicas and the shape of the batch. The training pass is reused by every
     /// training step; inference passes are rented per call, so concurrent predictions never share buffers.
     /// </summary>
+    /// <remarks>
+    /// When there are at least twice as many threads as micro-batches, each micro-batch gets a <see cref="Team"/> of
+    /// threads (<see cref="TeamSize"/>) that splits its GEMMs by rows and its cells by hidden units. A region that the
+    /// pool runs on fewer threads than asked (it was busy) runs every micro-batch with a team of one. Either way the
+    /// bits are the same.
+    /// </remarks>
     private sealed unsafe class Pass(ManagedNetwork network) : IParallelWork
     {
         private float* _first, _second;
         private bool _backward, _training;
         private long _version, _step;
+        private Team[] _teams = [];
 
         public List<Replica> Replicas { get; } = [];
 
@@ -198,6 +223,12 @@ internal sealed class ManagedNetwork
 
         public int Chunks { get; private set; }
 
+        /// <summary>Threads per micro-batch when the region runs on all the threads it asks for.</summary>
+        public int TeamSize { get; private set; } = 1;
+
+        /// <summary>Micro-batches that run at the same time.</summary>
+        private int TeamCount => Math.Min(Chunks, Math.Max(1, network.Threads / TeamSize));
+
         public void Prepare(int batch, int timeSteps, long version, long step)
         {
             Batch = batch;
@@ -206,6 +237,12 @@ internal sealed class ManagedNetwork
             _version = version;
             _step = step;
             while (Replicas.Count < Chunks) Replicas.Add(new Replica(network.Options, network.Layout));
+            TeamSize = TeamSizeFor(network.Threads, Chunks, batch, network.Options);
+            if (TeamSize > 1 && (_teams.Length < TeamCount || _teams[0].Size != TeamSize))
+            {
+                _teams = new Team[TeamCount];
+                for (int i = 0; i < _teams.Length; i++) _teams[i] = new Team(TeamSize);
+            }
         }
 
         public void Run(float* first, float* second, bool backward, bool training)
@@ -216,8 +253,14 @@ internal sealed class ManagedNetwork
             _training = training;
             try
             {
-                if (Chunks == 1 || network.Threads == 1) Execute(0, 1);
-                else WorkerPool.Shared.Run(this, Math.Min(network.Threads, Chunks));
+                int parts = TeamSize > 1 ? TeamCount * TeamSize : Math.Min(network.Threads, Chunks);
+                if (parts <= 1) Execute(0, 1);
+                else
+                {
+                    if (TeamSize > 1)
+                        for (int i = 0; i < TeamCount; i++) _teams[i].Reset();
+                    WorkerPool.Shared.Run(this, parts);
+                }
             }
             finally
             {
@@ -227,11 +270,31 @@ internal sealed class ManagedNetwork
 
         public void Execute(int part, int parts)
         {
-            for (int c = part; c < Chunks; c += parts)
-                RunChunk(c);
+            if (TeamSize == 1 || parts != TeamCount * TeamSize)
+            {
+                for (int c = part; c < Chunks; c += parts)
+                    RunChunk(c, TeamMember.Solo);
+                return;
+            }
+            var team = _teams[part / TeamSize];
+            var member = team.Member(part % TeamSize);
+            try
+            {
+                for (int c = part / TeamSize; c < Chunks; c += TeamCount)
+                    RunChunk(c, member);
+            }
+            catch (TeamAbortedException)
+            {
+                // Another member failed; its exception is the one reported.
+            }
+            catch
+            {
+                team.Abort();
+                throw;
+            }
         }
 
-        private void RunChunk(int chunk)
+        private void RunChunk(int chunk, TeamMember member)
         {
             int start = chunk * MicroBatch;
             int size = Math.Min(MicroBatch, Batch - start);
@@ -239,18 +302,21 @@ internal sealed class ManagedNetwork
             int outputs = network.Options.OutputSize;
             if (_backward)
             {
-                replica.Backward(new ReadOnlySpan<float>(_first + (long)start * outputs, size * outputs), network._parameters);
+                replica.Backward(new ReadOnlySpan<float>(_first + (long)start * outputs, size * outputs), network._parameters, member);
                 return;
             }
             long inputLength = (long)TimeSteps * network.Options.InputSize;
             var chunkInputs = new ReadOnlySpan<float>(_first + start * inputLength, checked((int)(size * inputLength)));
             var chunkOutputs = new Span<float>(_second + (long)start * outputs, size * outputs);
             ulong dropoutSeed = DeterministicRandom.DeriveSeed(network._dropoutSeed, ((ulong)_step << 20) | (uint)chunk);
-            replica.Forward(chunkInputs, size, TimeSteps, chunkOutputs, _training, network._parameters, dropoutSeed, _version);
+            replica.Forward(chunkInputs, size, TimeSteps, chunkOutputs, _training, network._parameters, dropoutSeed, _version, member);
         }
     }
 
-    /// <summary>One micro-batch's layers and buffers; its GEMMs run on the thread that runs it.</summary>
+    /// <summary>
+    /// One micro-batch's layers and buffers; its GEMMs run on the thread, or the team of threads, that runs it. With a
+    /// team, the leader does what is not split (the input copy, dropout, the head) while the others wait.
+    /// </summary>
     private sealed class Replica
     {
         private readonly NetworkOptions _options;
@@ -288,58 +354,74 @@ internal sealed class ManagedNetwork
         /// <summary>This micro-batch's gradients, written (not accumulated) by each backward pass.</summary>
         public float[] Gradients { get; }
 
-        public void Forward(ReadOnlySpan<float> inputs, int batch, int timeSteps, Span<float> outputs, bool training, ReadOnlySpan<float> parameters, ulong dropoutSeed, long version)
+        public void Forward(ReadOnlySpan<float> inputs, int batch, int timeSteps, Span<float> outputs, bool training, ReadOnlySpan<float> parameters, ulong dropoutSeed, long version, TeamMember member)
         {
             int features = _options.InputSize, hidden = _options.HiddenSize;
-            _batch = batch;
-            _timeSteps = timeSteps;
-            Buffers.Ensure(ref _input, (long)timeSteps * features * batch);
-            for (int b = 0; b < batch; b++)
-                for (int t = 0; t < timeSteps; t++)
-                    for (int f = 0; f < features; f++)
-                        _input[(t * features + f) * batch + b] = inputs[(b * timeSteps + t) * features + f];
-            if (training) _random.Reseed(dropoutSeed);
+            // Read by every member before the first sync; the leader updates it after the last one.
             bool weightsChanged = _packedVersion != version;
+            if (member.IsLeader)
+            {
+                _batch = batch;
+                _timeSteps = timeSteps;
+                Buffers.Ensure(ref _input, (long)timeSteps * features * batch);
+                for (int b = 0; b < batch; b++)
+                    for (int t = 0; t < timeSteps; t++)
+                        for (int f = 0; f < features; f++)
+                            _input[(t * features + f) * batch + b] = inputs[(b * timeSteps + t) * features + f];
+                if (training) _random.Reseed(dropoutSeed);
+            }
+            member.Sync();
 
             ReadOnlySpan<float> layerInput = _input.AsSpan(0, timeSteps * features * batch);
             int sequence = timeSteps * hidden * batch;
             for (int l = 0; l < _layers.Length; l++)
             {
-                _layers[l].Forward(layerInput, parameters, timeSteps, batch, weightsChanged);
+                _layers[l].Forward(layerInput, parameters, timeSteps, batch, weightsChanged, member);
                 layerInput = _layers[l].Output;
                 if (training && _dropouts[l] is { } dropout)
                 {
-                    dropout.Forward(layerInput, _random);
+                    if (member.IsLeader) dropout.Forward(layerInput, _random);
+                    member.Sync();
                     layerInput = dropout.Output(sequence);
                 }
             }
+            if (!member.IsLeader) return;
             var last = _layers[^1].Output.Slice((timeSteps - 1) * hidden * batch, hidden * batch);
             _head.Forward(last, parameters, batch, weightsChanged, outputs);
             _packedVersion = version;
         }
 
-        public void Backward(ReadOnlySpan<float> dOutputs, ReadOnlySpan<float> parameters)
+        public void Backward(ReadOnlySpan<float> dOutputs, ReadOnlySpan<float> parameters, TeamMember member)
         {
             int batch = _batch, t = _timeSteps, hidden = _options.HiddenSize, features = _options.InputSize;
             int step = hidden * batch, sequence = t * step;
-            Buffers.Ensure(ref _dSequenceA, sequence);
-            Buffers.Ensure(ref _dSequenceB, sequence);
-            Buffers.Ensure(ref _dLast, step);
-            Array.Clear(Gradients);
-
-            _head.Backward(_layers[^1].Output.Slice((t - 1) * step, step), dOutputs, Gradients, _dLast.AsSpan(0, step));
-            var dOutput = _dSequenceA.AsSpan(0, sequence);
-            dOutput[..((t - 1) * step)].Clear();
-            _dLast.AsSpan(0, step).CopyTo(dOutput[((t - 1) * step)..]);
+            var dOutput = Span<float>.Empty;
+            if (member.IsLeader)
+            {
+                Buffers.Ensure(ref _dSequenceA, sequence);
+                Buffers.Ensure(ref _dSequenceB, sequence);
+                Buffers.Ensure(ref _dLast, step);
+                Array.Clear(Gradients);
+                _head.Backward(_layers[^1].Output.Slice((t - 1) * step, step), dOutputs, Gradients, _dLast.AsSpan(0, step));
+                dOutput = _dSequenceA.AsSpan(0, sequence);
+                dOutput[..((t - 1) * step)].Clear();
+                _dLast.AsSpan(0, step).CopyTo(dOutput[((t - 1) * step)..]);
+            }
+            member.Sync();
+            dOutput = _dSequenceA.AsSpan(0, sequence);
             var dInput = _dSequenceB.AsSpan(0, sequence);
             for (int l = _layers.Length - 1; l >= 0; l--)
             {
                 ReadOnlySpan<float> input = l == 0 ? _input.AsSpan(0, t * features * batch)
                     : _dropouts[l - 1] is { } dropout ? dropout.Output(sequence) : _layers[l - 1].Output;
                 var dIn = l == 0 ? Span<float>.Empty : dInput;
-                _layers[l].Backward(input, dOutput, dIn, parameters, Gradients);
+                _layers[l].Backward(input, dOutput, dIn, parameters, Gradients, member);
                 if (l == 0) break;
-                _dropouts[l - 1]?.Backward(dIn);
+                if (_dropouts[l - 1] is { } mask)
+                {
+                    if (member.IsLeader) mask.Backward(dIn);
+                    member.Sync();
+                }
                 var swap = dOutput;
                 dOutput = dIn;
                 dInput = swap;

@@ -91,6 +91,42 @@ public class ManagedNetworkTests
         Assert.That(b, Is.EqualTo(a));
     }
 
+    [TestCase(CellType.Lstm, 32)]
+    [TestCase(CellType.Gru, 40)]
+    [TestCase(CellType.Lstm, 20)]
+    public void TrainingPass_TeamOfThreadsGivesTheSameBitsAsOneThread(CellType cell, int batch)
+    {
+        // One or two micro-batches on two threads: each micro-batch runs on a team of two (the network's hidden size
+        // gives 128+ gate rows) for batch 32 and 20, one thread each for batch 40. Outputs and gradients must be the bits
+        // of a single thread, with dropout on.
+        Assume.That(SeqForecast.Engine.Kernels.WorkerPool.Shared.ThreadCount, Is.GreaterThanOrEqualTo(2), "needs a worker pool of two threads");
+        var options = new NetworkOptions(cell, 2, 48, 2, 3) { Dropout = 0.3 };
+        int chunks = (batch + ManagedNetwork.MicroBatch - 1) / ManagedNetwork.MicroBatch;
+        Assert.That(ManagedNetwork.TeamSizeFor(2, chunks, batch, options), Is.EqualTo(chunks == 1 ? 2 : 1));
+        int steps = 9;
+        var inputs = GradientCheck.Random(batch * steps * 2, 31);
+        var dOutputs = GradientCheck.Random(batch * 3, 32);
+        (float[] Outputs, float[] Gradients) Run(int threads)
+        {
+            var network = new ManagedNetwork(options, seed: 7, threads: threads);
+            var outputs = new float[batch * 3];
+            for (int step = 0; step < 2; step++)
+            {
+                network.Forward(inputs, batch, steps, outputs, training: true);
+                network.Backward(dOutputs);
+                network.MarkParametersChanged();
+            }
+            return (outputs, network.Gradients.ToArray());
+        }
+        var one = Run(1);
+        var two = Run(2);
+        Assert.Multiple(() =>
+        {
+            Assert.That(two.Outputs, Is.EqualTo(one.Outputs), "outputs");
+            Assert.That(two.Gradients, Is.EqualTo(one.Gradients), "gradients");
+        });
+    }
+
     [Test]
     public void Backward_WithoutTrainingForwardIsInvalidOperation()
     {

@@ -18,7 +18,8 @@ internal sealed class GruLayer : RecurrentLayer
     private AlignedBuffer _packedIhT = AlignedBuffer.Empty;       // packed [in, 3H]
     private AlignedBuffer _packedHhT = AlignedBuffer.Empty;       // packed [H, 3H]
     private AlignedBuffer _biasHh = AlignedBuffer.Empty;          // [3H, B]
-    private AlignedBuffer _packedStep = AlignedBuffer.Empty;      // packed [3H, B], backward (batches narrower than NR)
+    private AlignedBuffer _packedStep = AlignedBuffer.Empty;      // packed [3H, B]: h-projection gradients, backward (batches other than NR)
+    private AlignedBuffer _packedInputStep = AlignedBuffer.Empty; // packed [3H, B]: x-projection gradients, backward (batches other than NR)
     private AlignedBuffer _gates = AlignedBuffer.Empty;           // [T, 3H, B] activated r, z, n
     private AlignedBuffer _hiddenNew = AlignedBuffer.Empty;       // [T, H, B] W_hn h_{t−1} + b_hn
     private AlignedBuffer _hiddenProjection = AlignedBuffer.Empty;// [3H, B] scratch
@@ -36,6 +37,8 @@ internal sealed class GruLayer : RecurrentLayer
         int h = HiddenSize, g = GateRows, i = InputSize;
         Buffers.Ensure(ref _packedIhT, Gemm.PackedASize(i, g));
         Buffers.Ensure(ref _packedHhT, Gemm.PackedASize(h, g));
+        Buffers.Ensure(ref _packedStep, Gemm.PackedBSize(g, batch));
+        Buffers.Ensure(ref _packedInputStep, Gemm.PackedBSize(g, batch));
         Buffers.Ensure(ref _biasHh, g * batch);
         Buffers.Ensure(ref _gates, (long)timeSteps * g * batch);
         Buffers.Ensure(ref _hiddenNew, (long)timeSteps * h * batch);
@@ -45,54 +48,82 @@ internal sealed class GruLayer : RecurrentLayer
         Buffers.Ensure(ref _dHidden, h * batch);
     }
 
-    protected override void PackWeights(ReadOnlySpan<float> parameters)
+    protected override void PackWeights(ReadOnlySpan<float> parameters, TeamMember member)
     {
         int g = GateRows, i = InputSize, h = HiddenSize;
-        Gemm.PackA(parameters.Slice(WeightIh, g * i), i, true, i, g, 0, 0, g, _packedIhT);
-        Gemm.PackA(parameters.Slice(WeightHh, g * h), h, true, h, g, 0, 0, g, _packedHhT);
+        var (inputStart, inputEnd) = OwnRowsOf(i, member);
+        var (hiddenStart, hiddenEnd) = OwnRowsOf(h, member);
+        PackRows(parameters.Slice(WeightIh, g * i), i, true, g, 0, _packedIhT, g, inputStart, inputEnd);
+        PackRows(parameters.Slice(WeightHh, g * h), h, true, g, 0, _packedHhT, g, hiddenStart, hiddenEnd);
     }
 
-    protected override void ForwardSteps(ReadOnlySpan<float> input, ReadOnlySpan<float> parameters)
+    protected override void PrepareSteps(ReadOnlySpan<float> parameters)
+        => Elementwise.BroadcastRows(parameters.Slice(BiasHh, GateRows), GateRows, Batch, _biasHh);
+
+    protected override void ForwardSteps(ReadOnlySpan<float> input, ReadOnlySpan<float> parameters, TeamMember member)
     {
         int b = Batch, h = HiddenSize, g = GateRows, steps = TimeSteps;
         int hb = h * b, gb = g * b;
-        Elementwise.BroadcastRows(parameters.Slice(BiasHh, g), g, b, _biasHh);
         var hiddenProjection = _hiddenProjection.AsSpan(0, gb);
         var allGates = _gates.AsSpan(0, steps * gb);
-        ProjectInputs(input, parameters.Slice(BiasIh, g), allGates);
+        ProjectInputs(input, parameters.Slice(BiasIh, g), allGates, member);
+        var (unitStart, unitEnd) = member.Range(h);
+        var (rowStart, rowEnd) = Narrow ? (member.IsLeader ? (0, g) : (0, 0)) : OwnRows(member);
+        PackState(Hidden.AsSpan(0, hb), unitStart, unitEnd);
+        member.Sync();
         for (int t = 0; t < steps; t++)
         {
             var previous = Hidden.AsSpan(t * hb, hb);
-            _biasHh.AsSpan(0, gb).CopyTo(hiddenProjection);
-            ProjectState(previous, hiddenProjection);
-            Activations.GruCell(allGates.Slice(t * gb, gb), hiddenProjection, hb, previous, _hiddenNew.AsSpan(t * hb, hb), Hidden.AsSpan((t + 1) * hb, hb));
+            // This member's rows of b_hh + W_hh h_{t−1} (a narrow batch: the leader's, all of them).
+            _biasHh.AsSpan(rowStart * b, (rowEnd - rowStart) * b).CopyTo(hiddenProjection[(rowStart * b)..]);
+            ProjectState(previous, hiddenProjection, member);
+            member.Sync();
+            Activations.GruCell(allGates.Slice(t * gb, gb), hiddenProjection, hb, unitStart * b, unitEnd * b, previous, _hiddenNew.AsSpan(t * hb, hb), Hidden.AsSpan((t + 1) * hb, hb));
+            PackState(Hidden.AsSpan((t + 1) * hb, hb), unitStart, unitEnd);
+            member.Sync();
         }
     }
 
-    public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput, Span<float> dInput, ReadOnlySpan<float> parameters, Span<float> gradients)
+    public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput, Span<float> dInput, ReadOnlySpan<float> parameters, Span<float> gradients, TeamMember member)
     {
         int b = Batch, h = HiddenSize, g = GateRows, i = InputSize;
         int hb = h * b;
         var dHidden = _dHidden.AsSpan(0, hb);
-        dHidden.Clear();
-        ClearBiasSums();
+        var dInputPre = _dInputPre.AsSpan(0, g * b);
+        var dHiddenPre = _dHiddenPre.AsSpan(0, g * b);
+        if (member.IsLeader)
+        {
+            dHidden.Clear();
+            ClearBiasSums();
+        }
+        member.Sync();
+        var (unitStart, unitEnd) = member.Range(h);
         for (int t = TimeSteps - 1; t >= 0; t--)
         {
-            var dInputPre = _dInputPre.AsSpan(0, g * b);
-            var dHiddenPre = _dHiddenPre.AsSpan(0, g * b);
-            Elementwise.GruCellBackward(_gates.AsSpan(t * g * b, g * b), _hiddenNew.AsSpan(t * hb, hb), Hidden.AsSpan(t * hb, hb), dOutput.Slice(t * hb, hb), dHidden, dInputPre, dHiddenPre, hb);
-            CollectGradientStep(0, dInputPre, t);
-            CollectGradientStep(1, dHiddenPre, t);
+            Elementwise.GruCellBackward(_gates.AsSpan(t * g * b, g * b), _hiddenNew.AsSpan(t * hb, hb), Hidden.AsSpan(t * hb, hb), dOutput.Slice(t * hb, hb), dHidden, dInputPre, dHiddenPre, hb, unitStart * b, unitEnd * b);
+            // This member's hidden units of each of the three gate blocks.
+            for (int q = 0; q < 3; q++)
+            {
+                int rowStart = q * h + unitStart, rowEnd = q * h + unitEnd;
+                CollectGradientStep(0, dInputPre, t, rowStart, rowEnd);
+                CollectGradientStep(1, dHiddenPre, t, rowStart, rowEnd);
+                PackPanelRows(dHiddenPre, g, rowStart, rowEnd, _packedStep);
+                if (!dInput.IsEmpty) PackPanelRows(dInputPre, g, rowStart, rowEnd, _packedInputStep);
+            }
+            member.Sync();
 
-            // dh_{t−1} += W_hhᵀ × dHiddenPre and dx_t = W_ihᵀ × dInputPre; a batch of exactly NR is already a packed panel.
-            Context.Gemm.Multiply(_packedHhT, AsPanel(dHiddenPre, g, ref _packedStep), h, b, g, dHidden, b, accumulate: true);
+            // dh_{t−1} += W_hhᵀ × dHiddenPre and dx_t = W_ihᵀ × dInputPre, this member's rows; a batch of exactly NR is
+            // already a packed panel.
+            Context.Gemm.Multiply(_packedHhT, PanelOf(dHiddenPre, g, _packedStep), h, b, g, dHidden, b, accumulate: true, member);
             if (!dInput.IsEmpty)
-                Context.Gemm.Multiply(_packedIhT, AsPanel(dInputPre, g, ref _packedStep), i, b, g, dInput.Slice(t * i * b, i * b), b, accumulate: false);
+                Context.Gemm.Multiply(_packedIhT, PanelOf(dInputPre, g, _packedInputStep), i, b, g, dInput.Slice(t * i * b, i * b), b, accumulate: false, member);
+            member.Sync();
         }
 
-        AccumulateWeightGradient(0, input, i, WeightIh, gradients);
-        AddBiasGradient(0, BiasIh, -1, gradients);
-        AccumulateWeightGradient(1, PreviousStates, h, WeightHh, gradients);
-        AddBiasGradient(1, BiasHh, -1, gradients);
+        AccumulateWeightGradient(0, input, i, WeightIh, gradients, member);
+        AddBiasGradient(0, BiasIh, -1, gradients, member);
+        AccumulateWeightGradient(1, PreviousStates, h, WeightHh, gradients, member);
+        AddBiasGradient(1, BiasHh, -1, gradients, member);
+        member.Sync();
     }
 }

@@ -36,6 +36,7 @@ internal sealed class LstmLayer : RecurrentLayer
         int h = HiddenSize, g = GateRows, k = InputSize + HiddenSize;
         Buffers.Ensure(ref _packedWeightsT, Gemm.PackedASize(k, g));
         Buffers.Ensure(ref _bias, g);
+        Buffers.Ensure(ref _packedStep, Gemm.PackedBSize(g, batch));
         Buffers.Ensure(ref _gates, (long)timeSteps * g * batch);
         Buffers.Ensure(ref _cells, (long)(timeSteps + 1) * h * batch);
         Buffers.Ensure(ref _tanhCells, (long)timeSteps * h * batch);
@@ -45,54 +46,86 @@ internal sealed class LstmLayer : RecurrentLayer
         Buffers.Ensure(ref _dStacked, k * batch);
     }
 
-    protected override void PackWeights(ReadOnlySpan<float> parameters)
+    protected override void PackWeights(ReadOnlySpan<float> parameters, TeamMember member)
     {
-        int g = GateRows, i = InputSize, h = HiddenSize, k = i + h;
-        Gemm.PackA(parameters.Slice(WeightIh, g * i), i, true, i, g, 0, 0, g, _packedWeightsT);
-        Gemm.PackA(parameters.Slice(WeightHh, g * h), h, true, h, g, i, 0, g, _packedWeightsT);
+        // Rows [0, in) of [W_ih | W_hh]ᵀ come from W_ih, rows [in, in + H) from W_hh.
+        int g = GateRows, i = InputSize, h = HiddenSize;
+        var (start, end) = OwnRowsOf(i + h, member);
+        PackRows(parameters.Slice(WeightIh, g * i), i, true, g, 0, _packedWeightsT, g, start, Math.Min(end, i));
+        PackRows(parameters.Slice(WeightHh, g * h), h, true, g, i, _packedWeightsT, g, Math.Max(start, i) - i, end - i);
     }
 
-    protected override void ForwardSteps(ReadOnlySpan<float> input, ReadOnlySpan<float> parameters)
+    protected override void PrepareSteps(ReadOnlySpan<float> parameters)
+    {
+        int g = GateRows;
+        Elementwise.BroadcastRows(parameters.Slice(BiasIh, g), parameters.Slice(BiasHh, g), g, 1, _bias.AsSpan(0, g));
+        _cells.AsSpan(0, HiddenSize * Batch).Clear();
+    }
+
+    protected override void ForwardSteps(ReadOnlySpan<float> input, ReadOnlySpan<float> parameters, TeamMember member)
     {
         int b = Batch, h = HiddenSize, g = GateRows, steps = TimeSteps;
         int hb = h * b, gb = g * b;
-        var bias = _bias.AsSpan(0, g);
-        Elementwise.BroadcastRows(parameters.Slice(BiasIh, g), parameters.Slice(BiasHh, g), g, 1, bias);
-        _cells.AsSpan(0, hb).Clear();
         var allGates = _gates.AsSpan(0, steps * gb);
-        ProjectInputs(input, bias, allGates);
+        ProjectInputs(input, _bias.AsSpan(0, g), allGates, member);
+        var (unitStart, unitEnd) = member.Range(h);
+        PackState(Hidden.AsSpan(0, hb), unitStart, unitEnd);
+        member.Sync();
         for (int t = 0; t < steps; t++)
         {
             var gates = allGates.Slice(t * gb, gb);
-            ProjectState(Hidden.AsSpan(t * hb, hb), gates);
-            Activations.LstmCell(gates, hb, _cells.AsSpan(t * hb, hb), _cells.AsSpan((t + 1) * hb, hb), _tanhCells.AsSpan(t * hb, hb), Hidden.AsSpan((t + 1) * hb, hb));
+            ProjectState(Hidden.AsSpan(t * hb, hb), gates, member);
+            member.Sync();
+            Activations.LstmCell(gates, hb, unitStart * b, unitEnd * b, _cells.AsSpan(t * hb, hb), _cells.AsSpan((t + 1) * hb, hb), _tanhCells.AsSpan(t * hb, hb), Hidden.AsSpan((t + 1) * hb, hb));
+            PackState(Hidden.AsSpan((t + 1) * hb, hb), unitStart, unitEnd);
+            member.Sync();
         }
     }
 
-    public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput, Span<float> dInput, ReadOnlySpan<float> parameters, Span<float> gradients)
+    public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput, Span<float> dInput, ReadOnlySpan<float> parameters, Span<float> gradients, TeamMember member)
     {
         int b = Batch, h = HiddenSize, g = GateRows, i = InputSize, k = i + h;
         int hb = h * b;
         var dHidden = _dHidden.AsSpan(0, hb);
         var dCell = _dCell.AsSpan(0, hb);
-        dHidden.Clear();
-        dCell.Clear();
-        ClearBiasSums();
+        var dGates = _dGates.AsSpan(0, g * b);
+        var dStacked = _dStacked.AsSpan(0, k * b);
+        if (member.IsLeader)
+        {
+            dHidden.Clear();
+            dCell.Clear();
+            ClearBiasSums();
+        }
+        member.Sync();
+        var (unitStart, unitEnd) = member.Range(h);
+        var (blockStart, blockEnd) = member.Range((k + Gemm.MR - 1) / Gemm.MR);
+        int stackedStart = Math.Min(blockStart * Gemm.MR, k), stackedEnd = Math.Min(blockEnd * Gemm.MR, k);
         for (int t = TimeSteps - 1; t >= 0; t--)
         {
-            var dGates = _dGates.AsSpan(0, g * b);
-            Elementwise.LstmCellBackward(_gates.AsSpan(t * g * b, g * b), _tanhCells.AsSpan(t * hb, hb), _cells.AsSpan(t * hb, hb), dOutput.Slice(t * hb, hb), dHidden, dCell, dGates, hb);
-            CollectGradientStep(0, dGates, t);
+            Elementwise.LstmCellBackward(_gates.AsSpan(t * g * b, g * b), _tanhCells.AsSpan(t * hb, hb), _cells.AsSpan(t * hb, hb), dOutput.Slice(t * hb, hb), dHidden, dCell, dGates, hb, unitStart * b, unitEnd * b);
+            // This member's hidden units of each of the four gate blocks.
+            for (int q = 0; q < 4; q++)
+            {
+                CollectGradientStep(0, dGates, t, q * h + unitStart, q * h + unitEnd);
+                PackPanelRows(dGates, g, q * h + unitStart, q * h + unitEnd, _packedStep);
+            }
+            member.Sync();
 
-            // [dx_t; dh_{t−1}] = [W_ih | W_hh]ᵀ × dGates_t; a batch of exactly NR is already a packed panel.
-            var dStacked = _dStacked.AsSpan(0, k * b);
-            Context.Gemm.Multiply(_packedWeightsT, AsPanel(dGates, g, ref _packedStep), k, b, g, dStacked, b, accumulate: false);
-            if (!dInput.IsEmpty) dStacked[..(i * b)].CopyTo(dInput.Slice(t * i * b, i * b));
-            dStacked.Slice(i * b, hb).CopyTo(dHidden);
+            // [dx_t; dh_{t−1}] = [W_ih | W_hh]ᵀ × dGates_t, this member's rows; a batch of exactly NR is already a packed panel.
+            Context.Gemm.Multiply(_packedWeightsT, PanelOf(dGates, g, _packedStep), k, b, g, dStacked, b, accumulate: false, member);
+            if (!dInput.IsEmpty && stackedStart < i)
+                dStacked[(stackedStart * b)..(Math.Min(stackedEnd, i) * b)].CopyTo(dInput[((t * i + stackedStart) * b)..]);
+            if (stackedEnd > i)
+            {
+                int from = Math.Max(stackedStart, i);
+                dStacked[(from * b)..(stackedEnd * b)].CopyTo(dHidden[((from - i) * b)..]);
+            }
+            member.Sync();
         }
 
-        AccumulateWeightGradient(0, input, i, WeightIh, gradients);
-        AccumulateWeightGradient(0, PreviousStates, h, WeightHh, gradients);
-        AddBiasGradient(0, BiasIh, BiasHh, gradients);
+        AccumulateWeightGradient(0, input, i, WeightIh, gradients, member);
+        AccumulateWeightGradient(0, PreviousStates, h, WeightHh, gradients, member);
+        AddBiasGradient(0, BiasIh, BiasHh, gradients, member);
+        member.Sync();
     }
 }

@@ -12,6 +12,12 @@ namespace SeqForecast.Engine.Managed.Layers;
 /// Layout: every per-step activation is feature-major, <c>[features, batch]</c>, so each gate block is one contiguous
 /// span; sequences are <c>[time, features, batch]</c>. <see cref="Hidden"/> is <c>[time + 1, hidden, batch]</c> with the
 /// zero initial state at step 0, so steps 1..T are the layer's output and steps 0..T−1 are the previous states.
+/// <para>Teams: every pass takes a <see cref="TeamMember"/>. All members of a team call the same methods with the
+/// same arguments; the leader sets up (buffers, packed weights), then each member computes its row blocks of every
+/// GEMM (<see cref="GemmRunner.Multiply(ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, int, Span{float}, int, bool, TeamMember)"/>)
+/// and its hidden units of every cell, with <see cref="TeamMember.Sync"/> wherever one member reads what another
+/// wrote. A step of the recurrence syncs twice: after the recurrent GEMM and after the cell. The splits are of
+/// independent outputs, so a team gets the same bits as one thread.</para>
 /// </remarks>
 internal abstract class RecurrentLayer
 {
@@ -22,7 +28,7 @@ internal abstract class RecurrentLayer
     private AlignedBuffer _packedGradB = AlignedBuffer.Empty;       // packed [T·B, in or H] inputs or previous states
     private AlignedBuffer _packedIh = AlignedBuffer.Empty;          // packed A [G·H, in]
     private AlignedBuffer _packedHh = AlignedBuffer.Empty;          // packed A [G·H, H]
-    private AlignedBuffer _packedInputs = AlignedBuffer.Empty;      // packed B: one [in, NR] panel per step (batches narrower than NR)
+    private AlignedBuffer _packedInputs = AlignedBuffer.Empty;      // packed B, per step: one [in, NR] panel (batches narrower than NR) or [in, B] panels
     private AlignedBuffer _packedState = AlignedBuffer.Empty;       // packed B [H, B]: h_{t−1} (batches narrower than NR)
     private AlignedBuffer _vectorIhT = AlignedBuffer.Empty;         // W_ihᵀ packed as B [in, G·H], for the narrow input projection
     private AlignedBuffer _vectorHh = AlignedBuffer.Empty;          // W_hh packed for Gemm.MultiplyVector, for the narrow recurrence
@@ -65,27 +71,79 @@ internal abstract class RecurrentLayer
     /// <summary>The layer output of the last forward pass, <c>[T, H, B]</c>.</summary>
     public ReadOnlySpan<float> Output => Hidden.AsSpan(HiddenSize * Batch, TimeSteps * HiddenSize * Batch);
 
-    /// <summary>Runs the layer over <paramref name="input"/> <c>[T, in, B]</c>; the result is <see cref="Output"/>.</summary>
-    public void Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> parameters, int timeSteps, int batch, bool weightsChanged)
+    /// <summary>
+    /// Runs the layer over <paramref name="input"/> <c>[T, in, B]</c>; the result is <see cref="Output"/>. Every member of
+    /// <paramref name="member"/>'s team calls it with the same arguments; on return the whole output is written.
+    /// </summary>
+    public void Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> parameters, int timeSteps, int batch, bool weightsChanged, TeamMember member)
     {
-        TimeSteps = timeSteps;
-        Batch = batch;
-        int step = HiddenSize * batch;
-        Buffers.Ensure(ref Hidden, (long)(timeSteps + 1) * step);
-        Hidden.AsSpan(0, step).Clear();
-        EnsureCapacity(timeSteps, batch);
+        if (member.IsLeader)
+        {
+            TimeSteps = timeSteps;
+            Batch = batch;
+            int step = HiddenSize * batch;
+            Buffers.Ensure(ref Hidden, (long)(timeSteps + 1) * step);
+            Hidden.AsSpan(0, step).Clear();
+            EnsureSharedCapacity(timeSteps, batch);
+            EnsureCapacity(timeSteps, batch);
+            if (weightsChanged) _vectorStale = true;
+            if (Narrow && _vectorStale) PackVectorWeights(parameters);
+            PrepareSteps(parameters);
+        }
+        member.Sync();
         if (weightsChanged)
         {
+            // Each member packs its row blocks of every packed weight.
             int g = GateRows, i = InputSize, h = HiddenSize;
-            Buffers.Ensure(ref _packedIh, Gemm.PackedASize(g, i));
-            Buffers.Ensure(ref _packedHh, Gemm.PackedASize(g, h));
-            Gemm.PackA(parameters.Slice(WeightIh, g * i), i, false, g, i, 0, 0, i, _packedIh);
-            Gemm.PackA(parameters.Slice(WeightHh, g * h), h, false, g, h, 0, 0, h, _packedHh);
-            _vectorStale = true;
-            PackWeights(parameters);
+            var (start, end) = OwnRowsOf(g, member);
+            PackRows(parameters.Slice(WeightIh, g * i), i, false, i, 0, _packedIh, i, start, end);
+            PackRows(parameters.Slice(WeightHh, g * h), h, false, h, 0, _packedHh, h, start, end);
+            PackWeights(parameters, member);
+            member.Sync();
         }
-        if (Narrow && _vectorStale) PackVectorWeights(parameters);
-        ForwardSteps(input, parameters);
+        ForwardSteps(input, parameters, member);
+        member.Sync();
+    }
+
+    /// <summary>
+    /// Packs rows [start, end) of a source matrix (row r is <c>source[r·ld ..]</c>, or column r when
+    /// <paramref name="transpose"/> is set) as rows <paramref name="rowOffset"/> + r of a packed A with
+    /// <paramref name="k"/> columns.
+    /// </summary>
+    protected static void PackRows(ReadOnlySpan<float> source, int ld, bool transpose, int k, int rowOffset, Span<float> packed, int kTotal, int start, int end)
+    {
+        if (start >= end) return;
+        var from = transpose ? source[start..] : source[(start * ld)..];
+        Gemm.PackA(from, ld, transpose, end - start, k, rowOffset + start, 0, kTotal, packed);
+    }
+
+    /// <summary>The rows [start, end) of <paramref name="member"/>'s row blocks in a packed A of <paramref name="rows"/> rows.</summary>
+    protected static (int Start, int End) OwnRowsOf(int rows, TeamMember member)
+    {
+        var (first, last) = member.Range((rows + Gemm.MR - 1) / Gemm.MR);
+        return (Math.Min(first * Gemm.MR, rows), Math.Min(last * Gemm.MR, rows));
+    }
+
+    /// <summary>Grows the buffers this class owns for a pass of <paramref name="timeSteps"/> × <paramref name="batch"/> (leader only).</summary>
+    private void EnsureSharedCapacity(int timeSteps, int batch)
+    {
+        int g = GateRows, i = InputSize, h = HiddenSize, k = timeSteps * batch;
+        Buffers.Ensure(ref _packedIh, Gemm.PackedASize(g, i));
+        Buffers.Ensure(ref _packedHh, Gemm.PackedASize(g, h));
+        Buffers.Ensure(ref _packedInputs, (long)timeSteps * Gemm.PackedBSize(i, batch));
+        Buffers.Ensure(ref _packedState, Gemm.PackedBSize(h, batch));
+        for (int slot = 0; slot < 2; slot++)
+        {
+            Buffers.Ensure(ref _packedGradA[slot], Gemm.PackedASize(g, k));
+            Buffers.Ensure(ref _biasSums[slot], g * Elementwise.RowSumLanes);
+        }
+        Buffers.Ensure(ref _packedGradB, Gemm.PackedBSize(k, Math.Max(i, h)));
+        if (batch <= Gemm.NarrowColumns)
+        {
+            Buffers.Ensure(ref _packedColumn, Gemm.PackedASize(timeSteps, i));
+            Buffers.Ensure(ref _columnInputs, Math.Max(timeSteps * i, h));
+            Buffers.Ensure(ref _columnProjection, timeSteps * g);
+        }
     }
 
     /// <summary>
@@ -109,8 +167,10 @@ internal abstract class RecurrentLayer
     /// <paramref name="gates"/> <c>[T, G·H, B]</c>, with <paramref name="bias"/> [G·H]. Wide batches put one step in each B panel
     /// (a batch of exactly NR is already in panel layout and is not copied); narrow ones compute
     /// [T, in] × W_ihᵀ per column. Either way every element is its bias plus one FMA chain over the inputs in order.
+    /// A member writes its row blocks of every step (the same rows its <see cref="ProjectState"/> adds to, so no sync is
+    /// needed between the two); a narrow batch is computed by the leader alone.
     /// </summary>
-    protected void ProjectInputs(ReadOnlySpan<float> input, ReadOnlySpan<float> bias, Span<float> gates)
+    protected void ProjectInputs(ReadOnlySpan<float> input, ReadOnlySpan<float> bias, Span<float> gates, TeamMember member)
     {
         int t = TimeSteps, b = Batch, g = GateRows, i = InputSize;
         if (!Narrow && b <= Gemm.NR)
@@ -118,29 +178,34 @@ internal abstract class RecurrentLayer
             ReadOnlySpan<float> panels = input;
             if (b != Gemm.NR)
             {
-                Buffers.Ensure(ref _packedInputs, (long)t * Gemm.NR * i);
-                for (int s = 0; s < t; s++)
+                var (first, last) = member.Range(t);
+                for (int s = first; s < last; s++)
                     Gemm.PackB(input.Slice(s * i * b, i * b), b, false, i, b, 0, i, _packedInputs.AsSpan(s * Gemm.NR * i, Gemm.NR * i));
+                member.Sync();
                 panels = _packedInputs;
             }
-            Context.Gemm.MultiplyPanels(_packedIh, panels, g, i, t, b, gates, b, g * b, accumulate: false, rowBias: bias);
+            Context.Gemm.MultiplyPanels(_packedIh, panels, g, i, t, b, gates, b, g * b, accumulate: false, member, rowBias: bias);
             return;
         }
 
-        for (int s = 0; s < t; s++) Elementwise.BroadcastRows(bias, g, b, gates.Slice(s * g * b, g * b));
         if (!Narrow)
         {
             // A step wider than one panel (SIMD widths below 512 bits): one GEMM per step, onto the biases.
-            Buffers.Ensure(ref _packedInputs, Gemm.PackedBSize(i, b));
+            int stepPanels = Gemm.PackedBSize(i, b);
+            var (first, last) = member.Range(t);
+            for (int s = first; s < last; s++)
+                Gemm.PackB(input.Slice(s * i * b, i * b), b, false, i, b, 0, i, _packedInputs.AsSpan(s * stepPanels, stepPanels));
+            var (rowStart, rowEnd) = OwnRows(member);
             for (int s = 0; s < t; s++)
-            {
-                Gemm.PackB(input.Slice(s * i * b, i * b), b, false, i, b, 0, i, _packedInputs);
-                Context.Gemm.Multiply(_packedIh, _packedInputs, g, b, i, gates.Slice(s * g * b, g * b), b, accumulate: true);
-            }
+                Elementwise.BroadcastRows(bias[rowStart..], rowEnd - rowStart, b, gates.Slice((s * g + rowStart) * b, (rowEnd - rowStart) * b));
+            member.Sync();
+            for (int s = 0; s < t; s++)
+                Context.Gemm.Multiply(_packedIh, _packedInputs.AsSpan(s * stepPanels, stepPanels), g, b, i, gates.Slice(s * g * b, g * b), b, accumulate: true, member);
             return;
         }
 
-        Buffers.Ensure(ref _packedColumn, Gemm.PackedASize(t, i));
+        if (!member.IsLeader) return;
+        for (int s = 0; s < t; s++) Elementwise.BroadcastRows(bias, g, b, gates.Slice(s * g * b, g * b));
         if (b == 1)
         {
             // A single column is already [T, in], row-major.
@@ -148,8 +213,6 @@ internal abstract class RecurrentLayer
             Context.Gemm.Multiply(_packedColumn, _vectorIhT, t, g, i, gates, g, accumulate: true);
             return;
         }
-        Buffers.Ensure(ref _columnInputs, t * i);
-        Buffers.Ensure(ref _columnProjection, t * g);
         var columnInputs = _columnInputs.AsSpan(0, t * i);
         for (int j = 0; j < b; j++)
         {
@@ -162,13 +225,20 @@ internal abstract class RecurrentLayer
         }
     }
 
-    /// <summary>The recurrent projection of one step: target[G·H, B] += W_hh × previous[H, B].</summary>
-    protected void ProjectState(ReadOnlySpan<float> previous, Span<float> target)
+    /// <summary>The gate rows [start, end) of <paramref name="member"/>'s row blocks (the rows its GEMMs write).</summary>
+    protected (int Start, int End) OwnRows(TeamMember member) => OwnRowsOf(GateRows, member);
+
+    /// <summary>
+    /// The recurrent projection of one step: target[G·H, B] += W_hh × previous[H, B], <paramref name="member"/>'s row
+    /// blocks. The previous state must have been packed by <see cref="PackState"/> (batches other than NR) and
+    /// visible to every member (synced). A narrow batch is computed by the leader alone.
+    /// </summary>
+    protected void ProjectState(ReadOnlySpan<float> previous, Span<float> target, TeamMember member)
     {
         int b = Batch, g = GateRows, h = HiddenSize;
         if (Narrow)
         {
-            Buffers.Ensure(ref _columnInputs, h);
+            if (!member.IsLeader) return;
             for (int j = 0; j < b; j++)
             {
                 var column = previous;
@@ -182,93 +252,111 @@ internal abstract class RecurrentLayer
             }
             return;
         }
-        Context.Gemm.Multiply(_packedHh, AsPanel(previous, h, ref _packedState), g, b, h, target, b, accumulate: true);
+        Context.Gemm.Multiply(_packedHh, b == Gemm.NR ? previous[..(h * b)] : _packedState, g, b, h, target, b, accumulate: true, member);
     }
 
     /// <summary>
-    /// A per-step block [rows, B] as the B operand of a GEMM: a batch of exactly NR already is one packed panel and is
-    /// used in place; other batches are packed into <paramref name="scratch"/>.
+    /// Packs hidden units [unitStart, unitEnd) of a state [H, B] as rows of the recurrent GEMM's B operand (batches
+    /// other than NR, which are used in place): each member packs the units its cell just wrote.
     /// </summary>
-    protected ReadOnlySpan<float> AsPanel(ReadOnlySpan<float> block, int rows, ref AlignedBuffer scratch)
+    protected void PackState(ReadOnlySpan<float> state, int unitStart, int unitEnd)
+    {
+        int b = Batch, h = HiddenSize;
+        if (Narrow || b == Gemm.NR || unitStart == unitEnd) return;
+        Gemm.PackB(state.Slice(unitStart * b, (unitEnd - unitStart) * b), b, false, unitEnd - unitStart, b, unitStart, h, _packedState);
+    }
+
+    /// <summary>
+    /// Packs rows [rowStart, rowEnd) of a per-step block [rows, B] into <paramref name="scratch"/>, the B operand of a
+    /// GEMM with K = <paramref name="rows"/>; a batch of exactly NR is already one packed panel and needs no copy (see
+    /// <see cref="PanelOf"/>).
+    /// </summary>
+    protected void PackPanelRows(ReadOnlySpan<float> block, int rows, int rowStart, int rowEnd, AlignedBuffer scratch)
     {
         int b = Batch;
-        if (b == Gemm.NR) return block[..(rows * b)];
-        Buffers.Ensure(ref scratch, Gemm.PackedBSize(rows, b));
-        Gemm.PackB(block, b, false, rows, b, 0, rows, scratch);
-        return scratch;
+        if (b == Gemm.NR || rowStart == rowEnd) return;
+        Gemm.PackB(block.Slice(rowStart * b, (rowEnd - rowStart) * b), b, false, rowEnd - rowStart, b, rowStart, rows, scratch);
     }
+
+    /// <summary>The B operand for a block [rows, B]: the block itself for a batch of NR, else the scratch it was packed into.</summary>
+    protected ReadOnlySpan<float> PanelOf(ReadOnlySpan<float> block, int rows, AlignedBuffer scratch)
+        => Batch == Gemm.NR ? block[..(rows * Batch)] : scratch;
 
     /// <summary>
     /// Backpropagates <paramref name="dOutput"/> <c>[T, H, B]</c> through the last forward pass: adds the weight and
     /// bias gradients to <paramref name="gradients"/> and, unless <paramref name="dInput"/> is empty, writes the input
     /// gradient <c>[T, in, B]</c> there.
     /// </summary>
-    public abstract void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput, Span<float> dInput, ReadOnlySpan<float> parameters, Span<float> gradients);
+    /// <remarks>
+    /// Every member of <paramref name="member"/>'s team calls it with the same arguments; on return
+    /// <paramref name="dInput"/> is written and this member's rows of the weight and bias gradients are added.
+    /// </remarks>
+    public abstract void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput, Span<float> dInput, ReadOnlySpan<float> parameters, Span<float> gradients, TeamMember member);
 
+    /// <summary>Grows the subclass's buffers (leader only, before the members start).</summary>
     protected abstract void EnsureCapacity(int timeSteps, int batch);
 
-    protected abstract void PackWeights(ReadOnlySpan<float> parameters);
+    /// <summary>Packs <paramref name="member"/>'s row blocks of the subclass's copies of the weights.</summary>
+    protected abstract void PackWeights(ReadOnlySpan<float> parameters, TeamMember member);
 
-    protected abstract void ForwardSteps(ReadOnlySpan<float> input, ReadOnlySpan<float> parameters);
+    /// <summary>Per-pass setup of the steps, such as bias sums (leader only).</summary>
+    protected abstract void PrepareSteps(ReadOnlySpan<float> parameters);
 
-    /// <summary>
-    /// Packs step t's pre-activation gradients [G·H, B] as columns t·B.. of the weight gradient's A operand in
-    /// <paramref name="slot"/> (0 or 1).
-    /// </summary>
-    private void PackGradientStep(int slot, ReadOnlySpan<float> dPreStep, int t)
-    {
-        int b = Batch, rows = GateRows, k = TimeSteps * b;
-        Buffers.Ensure(ref _packedGradA[slot], Gemm.PackedASize(rows, k));
-        Gemm.PackA(dPreStep[..(rows * b)], b, false, rows, b, 0, t * b, k, _packedGradA[slot]);
-    }
+    /// <summary>The recurrence; every member runs it, each with its share.</summary>
+    protected abstract void ForwardSteps(ReadOnlySpan<float> input, ReadOnlySpan<float> parameters, TeamMember member);
 
     /// <summary>
     /// dW[G·H, columns] += Σ_t dPre_t[G·H, B] × source_tᵀ[B, columns], as one GEMM with K = T·B over the gradients
     /// packed into <paramref name="slot"/> by <see cref="CollectGradientStep"/>; the time steps of the source are
-    /// concatenated along K while packing.
+    /// concatenated along K while packing. Members pack their share of the steps, then compute their row blocks.
     /// </summary>
     /// <param name="slot">The packed pre-activation gradients to use.</param>
     /// <param name="source">Layer inputs or previous states, <c>[T, columns, B]</c>.</param>
     /// <param name="columns">Columns of the weight.</param>
     /// <param name="weightOffset">Offset of the weight in <paramref name="gradients"/>.</param>
     /// <param name="gradients">The whole gradient buffer; the weight's slice is accumulated.</param>
-    protected void AccumulateWeightGradient(int slot, ReadOnlySpan<float> source, int columns, int weightOffset, Span<float> gradients)
+    /// <param name="member">This thread's place in the team.</param>
+    protected void AccumulateWeightGradient(int slot, ReadOnlySpan<float> source, int columns, int weightOffset, Span<float> gradients, TeamMember member)
     {
         int t = TimeSteps, b = Batch, k = t * b, rows = GateRows;
-        Buffers.Ensure(ref _packedGradB, Gemm.PackedBSize(k, columns));
-        for (int s = 0; s < t; s++)
+        var (first, last) = member.Range(t);
+        for (int s = first; s < last; s++)
             Gemm.PackB(source.Slice(s * columns * b, columns * b), b, true, b, columns, s * b, k, _packedGradB);
-        Context.Gemm.Multiply(_packedGradA[slot], _packedGradB, rows, columns, k, gradients.Slice(weightOffset, rows * columns), columns, accumulate: true);
+        member.Sync();
+        Context.Gemm.Multiply(_packedGradA[slot], _packedGradB, rows, columns, k, gradients.Slice(weightOffset, rows * columns), columns, accumulate: true, member);
+        // The next call packs into the same buffer.
+        member.Sync();
     }
 
-    /// <summary>Clears the bias-gradient accumulators (both slots) before a backward pass.</summary>
+    /// <summary>Clears the bias-gradient accumulators (both slots) before a backward pass (leader only).</summary>
     protected void ClearBiasSums()
     {
-        for (int slot = 0; slot < 2; slot++)
-        {
-            Buffers.Ensure(ref _biasSums[slot], GateRows * Elementwise.RowSumLanes);
-            _biasSums[slot].AsSpan().Clear();
-        }
+        for (int slot = 0; slot < 2; slot++) _biasSums[slot].AsSpan(0, GateRows * Elementwise.RowSumLanes).Clear();
     }
 
     /// <summary>
-    /// Takes in step t's pre-activation gradients [G·H, B], while they are in L1: packs them for the weight gradient
-    /// and adds them to the bias sums, both in <paramref name="slot"/>.
+    /// Takes in gate rows [rowStart, rowEnd) of step t's pre-activation gradients [G·H, B], while they are in L1: packs
+    /// them as columns t·B.. of the weight gradient's A operand and adds them to the bias sums, both in
+    /// <paramref name="slot"/> (0 or 1).
     /// </summary>
-    protected void CollectGradientStep(int slot, ReadOnlySpan<float> dPreStep, int t)
+    protected void CollectGradientStep(int slot, ReadOnlySpan<float> dPreStep, int t, int rowStart, int rowEnd)
     {
-        PackGradientStep(slot, dPreStep, t);
-        Elementwise.AccumulateRowSums(dPreStep, GateRows, Batch, _biasSums[slot]);
+        int b = Batch, k = TimeSteps * b, count = rowEnd - rowStart;
+        if (count == 0) return;
+        Gemm.PackA(dPreStep.Slice(rowStart * b, count * b), b, false, count, b, rowStart, t * b, k, _packedGradA[slot]);
+        Elementwise.AccumulateRowSums(dPreStep.Slice(rowStart * b, count * b), count, b, _biasSums[slot].AsSpan(rowStart * Elementwise.RowSumLanes));
     }
 
     /// <summary>
-    /// dBias += the bias sums of <paramref name="slot"/>, for the bias at <paramref name="biasOffset"/> and, unless
-    /// <paramref name="secondBiasOffset"/> is negative, a second bias that receives the same gradient.
+    /// dBias += the bias sums of <paramref name="slot"/> for <paramref name="member"/>'s share of the rows, for the bias
+    /// at <paramref name="biasOffset"/> and, unless <paramref name="secondBiasOffset"/> is negative, a second bias that
+    /// receives the same gradient.
     /// </summary>
-    protected void AddBiasGradient(int slot, int biasOffset, int secondBiasOffset, Span<float> gradients)
+    protected void AddBiasGradient(int slot, int biasOffset, int secondBiasOffset, Span<float> gradients, TeamMember member)
     {
-        var second = secondBiasOffset >= 0 ? gradients.Slice(secondBiasOffset, GateRows) : Span<float>.Empty;
-        Elementwise.AddAccumulatedRowSums(_biasSums[slot], GateRows, gradients.Slice(biasOffset, GateRows), second);
+        var (start, end) = member.Range(GateRows);
+        var second = secondBiasOffset >= 0 ? gradients.Slice(secondBiasOffset + start, end - start) : Span<float>.Empty;
+        Elementwise.AddAccumulatedRowSums(_biasSums[slot].AsSpan(start * Elementwise.RowSumLanes), end - start, gradients.Slice(biasOffset + start, end - start), second);
     }
 
     /// <summary>The previous hidden states, <c>[T, H, B]</c> (steps 0..T−1 of <see cref="Hidden"/>).</summary>

@@ -1,4 +1,5 @@
 using SeqForecast.Engine;
+using SeqForecast.Engine.Kernels;
 using SeqForecast.Engine.Managed;
 using SeqForecast.Engine.Managed.Layers;
 
@@ -23,14 +24,14 @@ public class RecurrentLayerGradientTests
 
         double Loss()
         {
-            layer.Forward(input, parameters, timeSteps, batch, weightsChanged: true);
+            layer.Forward(input, parameters, timeSteps, batch, weightsChanged: true, TeamMember.Solo);
             return GradientCheck.Dot(layer.Output, weights);
         }
 
         Loss();
         var gradients = new float[layout.TotalLength];
         var dInput = new float[input.Length];
-        layer.Backward(input, weights, dInput, parameters, gradients);
+        layer.Backward(input, weights, dInput, parameters, gradients, TeamMember.Solo);
         GradientCheck.AssertMatches(parameters, gradients, Loss, "parameters");
         GradientCheck.AssertMatches(input, dInput, Loss, "input");
     }
@@ -45,11 +46,66 @@ public class RecurrentLayerGradientTests
         var parameters = GradientCheck.Random(layout.TotalLength, 4, 0.5f);
         var input = GradientCheck.Random(3 * 2 * 2, 5);
         var dOutput = GradientCheck.Random(3 * 3 * 2, 6);
-        layer.Forward(input, parameters, 3, 2, true);
+        layer.Forward(input, parameters, 3, 2, true, TeamMember.Solo);
         var once = new float[layout.TotalLength];
-        layer.Backward(input, dOutput, Span<float>.Empty, parameters, once);
+        layer.Backward(input, dOutput, Span<float>.Empty, parameters, once, TeamMember.Solo);
         var twice = (float[])once.Clone();
-        layer.Backward(input, dOutput, Span<float>.Empty, parameters, twice);
+        layer.Backward(input, dOutput, Span<float>.Empty, parameters, twice, TeamMember.Solo);
         Assert.That(twice, Is.EqualTo(once.Select(g => 2 * g)).Within(1e-6));
+    }
+
+    [TestCase(CellType.Lstm, 1, 24, 32, 6, 2)]
+    [TestCase(CellType.Lstm, 5, 24, 32, 6, 3)]
+    [TestCase(CellType.Lstm, 3, 20, 16, 5, 2)]
+    [TestCase(CellType.Lstm, 2, 17, 7, 4, 3)]
+    [TestCase(CellType.Lstm, 2, 16, 3, 4, 2)]
+    [TestCase(CellType.Gru, 1, 24, 32, 6, 2)]
+    [TestCase(CellType.Gru, 5, 24, 32, 6, 3)]
+    [TestCase(CellType.Gru, 3, 20, 16, 5, 2)]
+    [TestCase(CellType.Gru, 2, 17, 7, 4, 4)]
+    [TestCase(CellType.Gru, 2, 16, 3, 4, 2)]
+    public void ForwardAndBackward_TeamGivesTheSameBitsAsOneThread(CellType cell, int inputSize, int hidden, int batch, int timeSteps, int teamSize)
+    {
+        // Each member computes its rows of the GEMMs and its hidden units of the cells; the outputs, the input
+        // gradient and every parameter gradient must be the bits a single thread gets.
+        var options = new NetworkOptions(cell, inputSize, hidden, 1, 1);
+        var layout = ParameterLayout.For(options);
+        var parameters = GradientCheck.Random(layout.TotalLength, 21, 0.5f);
+        var input = GradientCheck.Random(timeSteps * inputSize * batch, 22);
+        var dOutput = GradientCheck.Random(timeSteps * hidden * batch, 23);
+
+        RecurrentLayer NewLayer() => cell == CellType.Lstm
+            ? new LstmLayer(new ComputeContext(1), 0, inputSize, hidden, layout)
+            : new GruLayer(new ComputeContext(1), 0, inputSize, hidden, layout);
+
+        var solo = NewLayer();
+        solo.Forward(input, parameters, timeSteps, batch, weightsChanged: true, TeamMember.Solo);
+        var soloOutput = solo.Output.ToArray();
+        var soloGradients = new float[layout.TotalLength];
+        var soloDInput = new float[input.Length];
+        solo.Backward(input, dOutput, soloDInput, parameters, soloGradients, TeamMember.Solo);
+
+        var shared = NewLayer();
+        var team = new Team(teamSize);
+        var teamGradients = new float[layout.TotalLength];
+        var teamDInput = new float[input.Length];
+        float[]? teamOutput = null;
+        var threads = Enumerable.Range(0, teamSize).Select(index => new Thread(() =>
+        {
+            var member = team.Member(index);
+            shared.Forward(input, parameters, timeSteps, batch, weightsChanged: true, member);
+            if (member.IsLeader) teamOutput = shared.Output.ToArray();
+            member.Sync();
+            shared.Backward(input, dOutput, teamDInput, parameters, teamGradients, member);
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        Assert.That(threads.All(t => t.Join(TimeSpan.FromSeconds(30))), Is.True, "every member finished");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(teamOutput, Is.EqualTo(soloOutput), "output");
+            Assert.That(teamDInput, Is.EqualTo(soloDInput), "input gradient");
+            Assert.That(teamGradients, Is.EqualTo(soloGradients), "parameter gradients");
+        });
     }
 }
