@@ -28,7 +28,8 @@ internal abstract class RecurrentLayer
     private AlignedBuffer _packedGradB = AlignedBuffer.Empty;       // packed [T·B, in or H] inputs or previous states
     private AlignedBuffer _packedIh = AlignedBuffer.Empty;          // packed A [G·H, in]
     private AlignedBuffer _packedHh = AlignedBuffer.Empty;          // packed A [G·H, H]
-    private AlignedBuffer _packedInputs = AlignedBuffer.Empty;      // packed B, per step: one [in, NR] panel (batches narrower than NR) or [in, B] panels
+    private AlignedBuffer _packedInputs = AlignedBuffer.Empty;      // packed B: one [in, NR] panel per step (batches narrower than NR)
+    private AlignedBuffer[] _memberInputs = [];                     // per team member: packed B [in, B] of one step (batches wider than NR)
     private AlignedBuffer _packedState = AlignedBuffer.Empty;       // packed B [H, B]: h_{t−1} (batches narrower than NR)
     private AlignedBuffer _vectorIhT = AlignedBuffer.Empty;         // W_ihᵀ packed as B [in, G·H], for the narrow input projection
     private AlignedBuffer _vectorHh = AlignedBuffer.Empty;          // W_hh packed for Gemm.MultiplyVector, for the narrow recurrence
@@ -84,7 +85,7 @@ internal abstract class RecurrentLayer
             int step = HiddenSize * batch;
             Buffers.Ensure(ref Hidden, (long)(timeSteps + 1) * step);
             Hidden.AsSpan(0, step).Clear();
-            EnsureSharedCapacity(timeSteps, batch);
+            EnsureSharedCapacity(timeSteps, batch, member.Size);
             EnsureCapacity(timeSteps, batch);
             if (weightsChanged) _vectorStale = true;
             if (Narrow && _vectorStale) PackVectorWeights(parameters);
@@ -125,12 +126,21 @@ internal abstract class RecurrentLayer
     }
 
     /// <summary>Grows the buffers this class owns for a pass of <paramref name="timeSteps"/> × <paramref name="batch"/> (leader only).</summary>
-    private void EnsureSharedCapacity(int timeSteps, int batch)
+    private void EnsureSharedCapacity(int timeSteps, int batch, int teamSize)
     {
         int g = GateRows, i = InputSize, h = HiddenSize, k = timeSteps * batch;
         Buffers.Ensure(ref _packedIh, Gemm.PackedASize(g, i));
         Buffers.Ensure(ref _packedHh, Gemm.PackedASize(g, h));
-        Buffers.Ensure(ref _packedInputs, (long)timeSteps * Gemm.PackedBSize(i, batch));
+        if (batch <= Gemm.NR) Buffers.Ensure(ref _packedInputs, (long)timeSteps * Gemm.NR * i);
+        else
+        {
+            if (_memberInputs.Length < teamSize) Array.Resize(ref _memberInputs, teamSize);
+            for (int m = 0; m < teamSize; m++)
+            {
+                _memberInputs[m] ??= AlignedBuffer.Empty;
+                Buffers.Ensure(ref _memberInputs[m], Gemm.PackedBSize(i, batch));
+            }
+        }
         Buffers.Ensure(ref _packedState, Gemm.PackedBSize(h, batch));
         for (int slot = 0; slot < 2; slot++)
         {
@@ -190,17 +200,17 @@ internal abstract class RecurrentLayer
 
         if (!Narrow)
         {
-            // A step wider than one panel (SIMD widths below 512 bits): one GEMM per step, onto the biases.
-            int stepPanels = Gemm.PackedBSize(i, b);
-            var (first, last) = member.Range(t);
-            for (int s = first; s < last; s++)
-                Gemm.PackB(input.Slice(s * i * b, i * b), b, false, i, b, 0, i, _packedInputs.AsSpan(s * stepPanels, stepPanels));
+            // A step wider than one panel (SIMD widths below 512 bits): one GEMM per step, onto the biases. Each member
+            // packs the whole step into its own scratch (in × B floats against G·H × in × B multiply-adds), so the
+            // members need no sync, and the panel is still in L1 when its GEMM runs.
+            var packed = _memberInputs[member.Index];
             var (rowStart, rowEnd) = OwnRows(member);
             for (int s = 0; s < t; s++)
+            {
                 Elementwise.BroadcastRows(bias[rowStart..], rowEnd - rowStart, b, gates.Slice((s * g + rowStart) * b, (rowEnd - rowStart) * b));
-            member.Sync();
-            for (int s = 0; s < t; s++)
-                Context.Gemm.Multiply(_packedIh, _packedInputs.AsSpan(s * stepPanels, stepPanels), g, b, i, gates.Slice(s * g * b, g * b), b, accumulate: true, member);
+                Gemm.PackB(input.Slice(s * i * b, i * b), b, false, i, b, 0, i, packed);
+                Context.Gemm.Multiply(_packedIh, packed, g, b, i, gates.Slice(s * g * b, g * b), b, accumulate: true, member);
+            }
             return;
         }
 
