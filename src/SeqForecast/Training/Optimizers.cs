@@ -77,10 +77,29 @@ public sealed record SgdOptions : OptimizerOptions
     internal override Optimizer Create(int parameterCount) => new SgdOptimizer(this, parameterCount);
 }
 
-/// <summary>An optimizer over one contiguous parameter span. Follows torch.optim's float32 operation order.</summary>
+/// <summary>
+/// An optimizer over one contiguous parameter span. Follows torch.optim's float32 operation order. A step is
+/// <see cref="BeginStep"/> (the step count and this step's constants) and then <see cref="Update"/> over slices of the
+/// parameters, which may run on several threads at once: each element's update depends only on that element, so any
+/// cut gives the same bits.
+/// </summary>
 internal abstract class Optimizer
 {
-    public abstract void Step(Span<float> parameters, ReadOnlySpan<float> gradients, double learningRate);
+    /// <summary>One whole step on one thread.</summary>
+    public void Step(Span<float> parameters, ReadOnlySpan<float> gradients, double learningRate)
+    {
+        BeginStep(learningRate);
+        Update(parameters, gradients, 0);
+    }
+
+    /// <summary>Starts a step: advances the step count and fixes the constants every slice of this step uses.</summary>
+    public abstract void BeginStep(double learningRate);
+
+    /// <summary>
+    /// Updates one slice of the parameters: <paramref name="parameters"/> and <paramref name="gradients"/> are elements
+    /// [offset, offset + length) of the whole spans.
+    /// </summary>
+    public abstract void Update(Span<float> parameters, ReadOnlySpan<float> gradients, int offset);
 }
 
 internal sealed class AdamOptimizer(AdamOptions options, int parameterCount, bool decoupled) : Optimizer
@@ -88,27 +107,35 @@ internal sealed class AdamOptimizer(AdamOptions options, int parameterCount, boo
     private readonly float[] _firstMoment = new float[parameterCount];
     private readonly float[] _secondMoment = new float[parameterCount];
     private int _step;
+    private float _stepSize, _biasCorrection2Sqrt, _decay;
 
-    public override void Step(Span<float> parameters, ReadOnlySpan<float> gradients, double learningRate)
+    public override void BeginStep(double learningRate)
     {
         _step++;
+        _decay = (float)(1 - learningRate * options.WeightDecay);
+        double biasCorrection1 = 1 - Math.Pow(options.Beta1, _step);
+        _stepSize = (float)(learningRate / biasCorrection1);
+        _biasCorrection2Sqrt = (float)Math.Sqrt(1 - Math.Pow(options.Beta2, _step));
+    }
+
+    public override void Update(Span<float> parameters, ReadOnlySpan<float> gradients, int offset)
+    {
         float beta1 = (float)options.Beta1, beta2 = (float)options.Beta2;
         float oneMinusBeta1 = (float)(1 - options.Beta1), oneMinusBeta2 = (float)(1 - options.Beta2);
         float weightDecay = (float)options.WeightDecay;
-        float decay = (float)(1 - learningRate * options.WeightDecay);
-        double biasCorrection1 = 1 - Math.Pow(options.Beta1, _step);
-        float stepSize = (float)(learningRate / biasCorrection1);
-        float biasCorrection2Sqrt = (float)Math.Sqrt(1 - Math.Pow(options.Beta2, _step));
+        float decay = _decay, stepSize = _stepSize, biasCorrection2Sqrt = _biasCorrection2Sqrt;
         float epsilon = (float)options.Epsilon;
+        var firstMoment = _firstMoment.AsSpan(offset, parameters.Length);
+        var secondMoment = _secondMoment.AsSpan(offset, parameters.Length);
         for (int i = 0; i < parameters.Length; i++)
         {
             float g = gradients[i];
             if (decoupled) parameters[i] *= decay;
             else if (weightDecay != 0) g += weightDecay * parameters[i];
-            _firstMoment[i] = _firstMoment[i] * beta1 + oneMinusBeta1 * g;
-            _secondMoment[i] = _secondMoment[i] * beta2 + oneMinusBeta2 * g * g;
-            float denominator = MathF.Sqrt(_secondMoment[i]) / biasCorrection2Sqrt + epsilon;
-            parameters[i] += -stepSize * (_firstMoment[i] / denominator);
+            firstMoment[i] = firstMoment[i] * beta1 + oneMinusBeta1 * g;
+            secondMoment[i] = secondMoment[i] * beta2 + oneMinusBeta2 * g * g;
+            float denominator = MathF.Sqrt(secondMoment[i]) / biasCorrection2Sqrt + epsilon;
+            parameters[i] += -stepSize * (firstMoment[i] / denominator);
         }
     }
 }
@@ -117,23 +144,32 @@ internal sealed class SgdOptimizer(SgdOptions options, int parameterCount) : Opt
 {
     private readonly float[] _momentum = new float[parameterCount];
     private bool _hasMomentum;
+    private bool _firstStep;
+    private float _learningRate;
 
-    public override void Step(Span<float> parameters, ReadOnlySpan<float> gradients, double learningRate)
+    public override void BeginStep(double learningRate)
     {
-        float lr = (float)learningRate, momentum = (float)options.Momentum, weightDecay = (float)options.WeightDecay;
+        _learningRate = (float)learningRate;
+        _firstStep = !_hasMomentum;
+        _hasMomentum = true;
+    }
+
+    public override void Update(Span<float> parameters, ReadOnlySpan<float> gradients, int offset)
+    {
+        float lr = _learningRate, momentum = (float)options.Momentum, weightDecay = (float)options.WeightDecay;
         float oneMinusDampening = (float)(1 - options.Dampening);
+        var buffer = _momentum.AsSpan(offset, parameters.Length);
         for (int i = 0; i < parameters.Length; i++)
         {
             float d = gradients[i];
             if (weightDecay != 0) d += weightDecay * parameters[i];
             if (momentum != 0)
             {
-                _momentum[i] = _hasMomentum ? _momentum[i] * momentum + oneMinusDampening * d : d;
-                d = options.Nesterov ? d + momentum * _momentum[i] : _momentum[i];
+                buffer[i] = _firstStep ? d : buffer[i] * momentum + oneMinusDampening * d;
+                d = options.Nesterov ? d + momentum * buffer[i] : buffer[i];
             }
             parameters[i] += -lr * d;
         }
-        _hasMomentum = true;
     }
 }
 

@@ -100,8 +100,7 @@ internal sealed class ManagedSession : INetworkSession
             Network.ZeroGradients();
             Network.Backward(dOutputs);
             if (Training.GradientClipNorm is { } clip) GradientClipping.ClipByGlobalNorm(Network.MutableGradients, clip);
-            _optimizer.Step(Network.MutableParameters, Network.Gradients, LearningRate);
-            Network.MarkParametersChanged();
+            Network.ApplyOptimizer(_optimizer, LearningRate);
             return loss;
         }
         finally

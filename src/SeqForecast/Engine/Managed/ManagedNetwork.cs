@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using SeqForecast.Engine.Kernels;
 using SeqForecast.Engine.Managed.Layers;
 using SeqForecast.Randomness;
+using SeqForecast.Training;
 
 namespace SeqForecast.Engine.Managed;
 
@@ -31,6 +32,7 @@ internal sealed class ManagedNetwork
     public const int MicroBatch = 32;
 
     private readonly Pass _trainingPass;
+    private readonly ParameterWork _parameterWork = new();
     private readonly ConcurrentBag<Pass> _inferencePasses = [];
     private readonly float[] _parameters;
     private readonly float[] _gradients;
@@ -177,9 +179,19 @@ internal sealed class ManagedNetwork
             fixed (float* d = dOutputs)
                 pass.Run(d, null, backward: true, training: true);
         }
-        // Micro-batch gradients are added in micro-batch order, whichever thread computed them.
-        for (int c = 0; c < pass.Chunks; c++)
-            System.Numerics.Tensors.TensorPrimitives.Add(_gradients, pass.Replicas[c].Gradients, _gradients);
+        // Micro-batch gradients are added in micro-batch order, whichever thread computed them; the parameter range is
+        // split across threads.
+        _parameterWork.Sum(_gradients, pass.ReplicaGradients, pass.Chunks, Threads);
+    }
+
+    /// <summary>
+    /// One optimizer step over all parameters from <see cref="Gradients"/>, split across up to <see cref="Threads"/>
+    /// threads (the same bits for any count), then <see cref="MarkParametersChanged"/>.
+    /// </summary>
+    internal void ApplyOptimizer(Optimizer optimizer, double learningRate)
+    {
+        _parameterWork.Step(optimizer, _parameters, _gradients, learningRate, Threads);
+        MarkParametersChanged();
     }
 
     /// <summary>Gate rows each member of a team gets at least; below that a step is too small to share.</summary>
@@ -217,6 +229,9 @@ internal sealed class ManagedNetwork
 
         public List<Replica> Replicas { get; } = [];
 
+        /// <summary>The replicas' gradient buffers, in micro-batch order.</summary>
+        public List<float[]> ReplicaGradients { get; } = [];
+
         public int Batch { get; private set; }
 
         public int TimeSteps { get; private set; }
@@ -236,7 +251,11 @@ internal sealed class ManagedNetwork
             Chunks = (batch + MicroBatch - 1) / MicroBatch;
             _version = version;
             _step = step;
-            while (Replicas.Count < Chunks) Replicas.Add(new Replica(network.Options, network.Layout));
+            while (Replicas.Count < Chunks)
+            {
+                Replicas.Add(new Replica(network.Options, network.Layout));
+                ReplicaGradients.Add(Replicas[^1].Gradients);
+            }
             TeamSize = TeamSizeFor(network.Threads, Chunks, batch, network.Options);
             if (TeamSize > 1 && (_teams.Length < TeamCount || _teams[0].Size != TeamSize))
             {
