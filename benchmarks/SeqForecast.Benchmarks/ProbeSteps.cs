@@ -16,8 +16,8 @@ internal static class ProbeSteps
     {
         Console.WriteLine("| cell | config | batch | threads | step ms | speed-up vs 1 |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|");
-        foreach (var cell in new[] { CellType.Lstm, CellType.Gru })
-            foreach (var (name, hidden, lookback) in new[] { ("2x64 L30", 64, 30), ("2x256 L64", 256, 64) })
+        foreach (var cell in new[] { CellType.Lstm, CellType.Gru }.Where(c => Environment.GetEnvironmentVariable("PROBE_CELL") is not { } only || only == c.ToString()))
+            foreach (var (name, hidden, lookback) in new[] { ("2x64 L30", 64, 30), ("2x256 L64", 256, 64) }.Where(c => Environment.GetEnvironmentVariable("PROBE_HIDDEN") is not { } only || only == c.Item2.ToString()))
                 foreach (var batch in batches)
                 {
                     double one = 0;
@@ -47,5 +47,39 @@ internal static class ProbeSteps
                         Console.WriteLine($"| {cell} | {name} | {batch} | {threads} | {ms:F2} | {one / ms:F2}x |");
                     }
                 }
+    }
+}
+
+/// <summary><c>probe-phases</c>: forward (training) and backward times of one network, best of 5 rounds.</summary>
+internal static class ProbePhases
+{
+    public static void Run(CellType cell, int hidden, int lookback, int batch, int threads)
+    {
+        var network = new ManagedNetwork(new NetworkOptions(cell, 1, hidden, 2, 1), 1, threads);
+        var inputs = new float[batch * lookback];
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = MathF.Sin(i * 0.1f);
+        var outputs = new float[batch];
+        var d = new float[batch];
+        Array.Fill(d, 0.01f);
+        for (int i = 0; i < 5; i++) { network.Forward(inputs, batch, lookback, outputs, true); network.Backward(d); }
+        double bestForward = double.MaxValue, bestBackward = double.MaxValue;
+        for (int round = 0; round < 5; round++)
+        {
+            double forward = 0, backward = 0;
+            for (int i = 0; i < 20; i++)
+            {
+                network.MarkParametersChanged();
+                long t0 = Stopwatch.GetTimestamp();
+                network.Forward(inputs, batch, lookback, outputs, true);
+                long t1 = Stopwatch.GetTimestamp();
+                network.Backward(d);
+                long t2 = Stopwatch.GetTimestamp();
+                forward += Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds;
+                backward += Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds;
+            }
+            bestForward = Math.Min(bestForward, forward / 20);
+            bestBackward = Math.Min(bestBackward, backward / 20);
+        }
+        Console.WriteLine($"{cell} 2x{hidden} L{lookback} B{batch} threads={threads}: forward {bestForward:F2} ms, backward {bestBackward:F2} ms");
     }
 }
