@@ -60,6 +60,34 @@ internal static class Elementwise
                 (dc * f).StoreUnsafe(ref dc0, u);
             }
         }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            // The same operations in the same order as the Vector512 loop and the scalar tail: the same bits.
+            ref float g0 = ref MemoryMarshal.GetReference(gates);
+            ref float tc0 = ref MemoryMarshal.GetReference(tanhCell);
+            ref float cp0 = ref MemoryMarshal.GetReference(previousCell);
+            ref float dy0 = ref MemoryMarshal.GetReference(dOutput);
+            ref float dh0 = ref MemoryMarshal.GetReference(dHidden);
+            ref float dc0 = ref MemoryMarshal.GetReference(dCell);
+            ref float dg0 = ref MemoryMarshal.GetReference(dGates);
+            var one = Vector256<float>.One;
+            for (; j + 8 <= end; j += 8)
+            {
+                nuint u = (nuint)j, un = (nuint)n;
+                var i = Vector256.LoadUnsafe(ref g0, u);
+                var f = Vector256.LoadUnsafe(ref g0, un + u);
+                var g = Vector256.LoadUnsafe(ref g0, 2 * un + u);
+                var o = Vector256.LoadUnsafe(ref g0, 3 * un + u);
+                var tc = Vector256.LoadUnsafe(ref tc0, u);
+                var dh = Vector256.LoadUnsafe(ref dh0, u) + Vector256.LoadUnsafe(ref dy0, u);
+                (dh * tc * o * (one - o)).StoreUnsafe(ref dg0, 3 * un + u);
+                var dc = Vector256.LoadUnsafe(ref dc0, u) + dh * o * (one - tc * tc);
+                (dc * g * i * (one - i)).StoreUnsafe(ref dg0, u);
+                (dc * Vector256.LoadUnsafe(ref cp0, u) * f * (one - f)).StoreUnsafe(ref dg0, un + u);
+                (dc * i * (one - g * g)).StoreUnsafe(ref dg0, 2 * un + u);
+                (dc * f).StoreUnsafe(ref dc0, u);
+            }
+        }
         for (; j < end; j++)
         {
             float i = gates[j], f = gates[n + j], g = gates[2 * n + j], o = gates[3 * n + j], tc = tanhCell[j];
@@ -123,6 +151,37 @@ internal static class Elementwise
                 direct.StoreUnsafe(ref dh0, u);
             }
         }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            // The same operations in the same order as the Vector512 loop and the scalar tail: the same bits.
+            ref float g0 = ref MemoryMarshal.GetReference(gates);
+            ref float hn0 = ref MemoryMarshal.GetReference(hiddenNew);
+            ref float hp0 = ref MemoryMarshal.GetReference(previous);
+            ref float dy0 = ref MemoryMarshal.GetReference(dOutput);
+            ref float dh0 = ref MemoryMarshal.GetReference(dHidden);
+            ref float dx0 = ref MemoryMarshal.GetReference(dInputPre);
+            ref float dp0 = ref MemoryMarshal.GetReference(dHiddenPre);
+            var one = Vector256<float>.One;
+            for (; j + 8 <= end; j += 8)
+            {
+                nuint u = (nuint)j, un = (nuint)n;
+                var r = Vector256.LoadUnsafe(ref g0, u);
+                var z = Vector256.LoadUnsafe(ref g0, un + u);
+                var candidate = Vector256.LoadUnsafe(ref g0, 2 * un + u);
+                var dh = Vector256.LoadUnsafe(ref dh0, u) + Vector256.LoadUnsafe(ref dy0, u);
+                var dz = (Vector256.LoadUnsafe(ref hp0, u) - candidate) * dh * z * (one - z);
+                var direct = dh * z;
+                var dn = (dh - direct) * (one - candidate * candidate);
+                var dr = dn * Vector256.LoadUnsafe(ref hn0, u) * r * (one - r);
+                dr.StoreUnsafe(ref dx0, u);
+                dz.StoreUnsafe(ref dx0, un + u);
+                dn.StoreUnsafe(ref dx0, 2 * un + u);
+                dr.StoreUnsafe(ref dp0, u);
+                dz.StoreUnsafe(ref dp0, un + u);
+                (dn * r).StoreUnsafe(ref dp0, 2 * un + u);
+                direct.StoreUnsafe(ref dh0, u);
+            }
+        }
         for (; j < end; j++)
         {
             float r = gates[j], z = gates[n + j], candidate = gates[2 * n + j];
@@ -153,16 +212,29 @@ internal static class Elementwise
     {
         if (block.Length < rows * columns || accumulator.Length < rows * RowSumLanes)
             throw new ArgumentException($"block needs {rows}×{columns} floats and accumulator {rows}×{RowSumLanes}");
-        int vectorEnd = Vector512.IsHardwareAccelerated ? columns / 16 * 16 : 0;
+        int vectorEnd = Vector256.IsHardwareAccelerated ? columns / 16 * 16 : 0;
         for (int r = 0; r < rows; r++)
         {
             var row = block.Slice(r * columns, columns);
             var lanes = accumulator.Slice(r * RowSumLanes, RowSumLanes);
-            if (vectorEnd > 0)
+            if (vectorEnd > 0 && Vector512.IsHardwareAccelerated)
             {
                 var sum = Vector512.Create<float>(lanes);
                 for (int c = 0; c < vectorEnd; c += 16) sum += Vector512.Create<float>(row[c..]);
                 sum.CopyTo(lanes);
+            }
+            else if (vectorEnd > 0)
+            {
+                // Lanes 0–7 and 8–15 as two vectors: each lane adds the same values in the same order.
+                var low = Vector256.Create<float>(lanes);
+                var high = Vector256.Create<float>(lanes[8..]);
+                for (int c = 0; c < vectorEnd; c += 16)
+                {
+                    low += Vector256.Create<float>(row[c..]);
+                    high += Vector256.Create<float>(row[(c + 8)..]);
+                }
+                low.CopyTo(lanes);
+                high.CopyTo(lanes[8..]);
             }
             for (int c = vectorEnd; c < columns; c++) lanes[c % RowSumLanes] += row[c];
         }

@@ -100,6 +100,57 @@ public class ElementwiseTests
         Assert.Throws<ArgumentException>(() => Elementwise.AccumulateRowSums(new float[rows * columns - 1], rows, columns, accumulator));
     }
 
+    [TestCaseSource(nameof(Lengths))]
+    public void CellBackward_VectorAndScalarPathsGiveTheSameBits(int n)
+    {
+        // One call over all n values (vector loops and a scalar tail) against one call per value (the scalar tail
+        // alone): a team member's share of hidden units must get the bits a whole call gives.
+        var gates = Random(4 * n, 1200 + (ulong)n, 0.01f, 0.99f);
+        var tanhCell = Random(n, 1300 + (ulong)n, -0.95f, 0.95f);
+        var previous = Random(n, 1400 + (ulong)n, -2, 2);
+        var dOutput = Random(n, 1500 + (ulong)n, -1, 1);
+        var dHidden = Random(n, 1600 + (ulong)n, -1, 1);
+        var dCell = Random(n, 1700 + (ulong)n, -1, 1);
+        var dCellEach = (float[])dCell.Clone();
+        var dGates = new float[4 * n];
+        var dGatesEach = new float[4 * n];
+        Elementwise.LstmCellBackward(gates, tanhCell, previous, dOutput, dHidden, dCell, dGates, n);
+        for (int j = 0; j < n; j++) Elementwise.LstmCellBackward(gates, tanhCell, previous, dOutput, dHidden, dCellEach, dGatesEach, n, j, j + 1);
+
+        var gruGates = gates.AsSpan(0, 3 * n).ToArray();
+        var gruHidden = (float[])dHidden.Clone();
+        var gruHiddenEach = (float[])dHidden.Clone();
+        var dInputPre = new float[3 * n];
+        var dHiddenPre = new float[3 * n];
+        var dInputPreEach = new float[3 * n];
+        var dHiddenPreEach = new float[3 * n];
+        Elementwise.GruCellBackward(gruGates, tanhCell, previous, dOutput, gruHidden, dInputPre, dHiddenPre, n);
+        for (int j = 0; j < n; j++) Elementwise.GruCellBackward(gruGates, tanhCell, previous, dOutput, gruHiddenEach, dInputPreEach, dHiddenPreEach, n, j, j + 1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(dGatesEach, Is.EqualTo(dGates), "LSTM gate gradients");
+            Assert.That(dCellEach, Is.EqualTo(dCell), "LSTM cell gradient");
+            Assert.That(dInputPreEach, Is.EqualTo(dInputPre), "GRU x-projection gradients");
+            Assert.That(dHiddenPreEach, Is.EqualTo(dHiddenPre), "GRU h-projection gradients");
+            Assert.That(gruHiddenEach, Is.EqualTo(gruHidden), "GRU direct hidden gradient");
+        });
+    }
+
+    [TestCase(3, 16)]
+    [TestCase(2, 37)]
+    [TestCase(4, 64)]
+    public void AccumulateRowSums_GivesTheBitsOfLaneByLaneAddition(int rows, int columns)
+    {
+        // Column c of a row goes to lane c mod 16, in column order, whatever vector width adds it.
+        var accumulator = Random(rows * Elementwise.RowSumLanes, 1800, -1, 1);
+        var expected = (float[])accumulator.Clone();
+        var block = Random(rows * columns, 1900, -1, 1);
+        Elementwise.AccumulateRowSums(block, rows, columns, accumulator);
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < columns; c++) expected[r * Elementwise.RowSumLanes + c % Elementwise.RowSumLanes] += block[r * columns + c];
+        Assert.That(accumulator, Is.EqualTo(expected));
+    }
+
     [Test]
     public void Backward_RejectsShortSpans()
     {
