@@ -134,6 +134,19 @@ internal static unsafe class Gemm
                         Vector256.Create(s24[kk], s24[ld + kk], s24[2 * ld + kk], s24[3 * ld + kk], s24[4 * ld + kk], s24[5 * ld + kk], s24[6 * ld + kk], s24[7 * ld + kk]).Store(d + 24);
                     }
                 }
+                else if (width == NR && NR == 16 && Avx.IsSupported)
+                {
+                    // The Vector256 panel: two 8×8 register transposes per eight rows of K.
+                    float* s = src + (long)c0 * ld;
+                    int kk = 0;
+                    for (; kk + 8 <= kLength; kk += 8)
+                    {
+                        Transpose8x8(s + kk, ld, panel + kk * NR, NR);
+                        Transpose8x8(s + 8L * ld + kk, ld, panel + kk * NR + 8, NR);
+                    }
+                    for (; kk < kLength; kk++)
+                        for (int c = 0; c < NR; c++) panel[kk * NR + c] = s[(long)c * ld + kk];
+                }
                 else
                 {
                     for (int kk = 0; kk < kLength; kk++)
