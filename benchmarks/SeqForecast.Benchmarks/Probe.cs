@@ -28,7 +28,7 @@ internal static class Probe
             for (int i = 0; i < 200; i++) runner.Multiply(a, b, m, n, k, c, n, false);
             int reps = (int)Math.Max(50, 2e9 / (2.0 * m * n * k));
             var sw = Stopwatch.StartNew();
-            for (int i = 0; i < reps; i++) runner.Multiply(a, b, m, n, k, c, n, Environment.GetEnvironmentVariable("PROBE_ACC") == "1");
+            for (int i = 0; i < reps; i++) runner.Multiply(a, b, m, n, k, c, n, false);
             Console.WriteLine($"{m}x{n}x{k} threads={threads}: {2.0 * m * n * k * reps / sw.Elapsed.TotalSeconds / 1e9:F1} GFLOP/s");
         }
     }
@@ -240,26 +240,7 @@ internal static class Probe
                 double one = 0;
                 foreach (var threads in counts)
                 {
-                    var setup = new TrainingSetup(new LossOptions(), new AdamOptions());
-                    using var session = new ManagedSession(new ManagedNetwork(new NetworkOptions(cell, 1, hidden, 2, 1), 1, threads), setup);
-                    var inputs = new float[batch * lookback];
-                    var targets = new float[batch];
-                    for (int i = 0; i < inputs.Length; i++) inputs[i] = MathF.Sin(i * 0.1f);
-                    for (int i = 0; i < 5; i++) session.TrainStep(inputs, targets, batch, lookback);
-                    var rounds = new double[5];
-                    for (int r = 0; r < rounds.Length; r++)
-                    {
-                        int steps = 0;
-                        var watch = Stopwatch.StartNew();
-                        while (watch.Elapsed.TotalSeconds < 2 || steps < 3)
-                        {
-                            session.TrainStep(inputs, targets, batch, lookback);
-                            steps++;
-                        }
-                        rounds[r] = watch.Elapsed.TotalMilliseconds / steps;
-                    }
-                    Array.Sort(rounds);
-                    double ms = rounds[rounds.Length / 2];
+                    double ms = ProbeSteps.MedianStepMilliseconds(cell, hidden, lookback, batch, threads);
                     if (threads == 1) one = ms;
                     Console.WriteLine($"| {cell} | {name} | {threads} | {ms:F2} | {batch / ms * 1000:N0} | {one / ms:F2}x |");
                 }

@@ -35,13 +35,6 @@ switch (args.FirstOrDefault())
             (Environment.GetEnvironmentVariable("PROBE_BATCHES") ?? "32,256").Split(',').Select(int.Parse).ToArray(),
             (Environment.GetEnvironmentVariable("PROBE_THREADS") ?? "1,2").Split(',').Select(int.Parse).ToArray());
         return;
-    case "probe-phases":
-        foreach (var batch in new[] { 64, 256 })
-        {
-            ProbePhases.Run(CellType.Lstm, 64, 30, batch, 1);
-            ProbePhases.Run(CellType.Gru, 64, 30, batch, 1);
-        }
-        return;
     case "probe-scaling":
         Probe.Scaling();
         return;

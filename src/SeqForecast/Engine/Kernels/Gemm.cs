@@ -617,9 +617,7 @@ internal sealed unsafe class GemmRunner : IParallelWork
     /// <summary>C[M,N] (=|+=) packedA[M,K] × packedB[K,N]. The spans must stay alive for the call (they are pinned).</summary>
     public void Multiply(ReadOnlySpan<float> packedA, ReadOnlySpan<float> packedB, int m, int n, int k, Span<float> c, int ldc, bool accumulate)
     {
-        if (packedA.Length < Gemm.PackedASize(m, k)) throw new ArgumentException("packed A is too small", nameof(packedA));
-        if (packedB.Length < Gemm.PackedBSize(k, n)) throw new ArgumentException("packed B is too small", nameof(packedB));
-        if (m > 0 && c.Length < (long)(m - 1) * ldc + n) throw new ArgumentException("C is too small", nameof(c));
+        CheckMultiply(packedA, packedB, m, n, k, c, ldc);
         fixed (float* a = packedA)
         fixed (float* b = packedB)
         fixed (float* cp = c)
@@ -628,8 +626,7 @@ internal sealed unsafe class GemmRunner : IParallelWork
             int panels = (n + Gemm.NR - 1) / Gemm.NR;
             if (_parts <= 1 || (long)m * n * k < ParallelThreshold || rowBlocks * panels < 2)
             {
-                if (n <= Gemm.NarrowColumns) Gemm.MultiplyNarrow(a, b, m, n, k, cp, ldc, accumulate, 0, rowBlocks);
-                else Gemm.MultiplyTiles(a, b, m, n, k, cp, ldc, accumulate, 0, rowBlocks, 0, panels);
+                MultiplyRowBlocks(a, b, m, n, k, cp, ldc, accumulate, 0, rowBlocks);
                 return;
             }
             _a = a; _b = b; _c = cp; _m = m; _n = n; _k = k; _ldc = ldc; _accumulate = accumulate;
@@ -650,45 +647,42 @@ internal sealed unsafe class GemmRunner : IParallelWork
             Multiply(packedA, packedB, m, n, k, c, ldc, accumulate);
             return;
         }
-        if (packedA.Length < Gemm.PackedASize(m, k)) throw new ArgumentException("packed A is too small", nameof(packedA));
-        if (packedB.Length < Gemm.PackedBSize(k, n)) throw new ArgumentException("packed B is too small", nameof(packedB));
-        if (m > 0 && c.Length < (long)(m - 1) * ldc + n) throw new ArgumentException("C is too small", nameof(c));
+        CheckMultiply(packedA, packedB, m, n, k, c, ldc);
         var (start, end) = member.Range((m + Gemm.MR - 1) / Gemm.MR);
-        if (start == end) return;
         fixed (float* a = packedA)
         fixed (float* b = packedB)
         fixed (float* cp = c)
-        {
-            if (n <= Gemm.NarrowColumns) Gemm.MultiplyNarrow(a, b, m, n, k, cp, ldc, accumulate, start, end);
-            else Gemm.MultiplyTiles(a, b, m, n, k, cp, ldc, accumulate, start, end, 0, (n + Gemm.NR - 1) / Gemm.NR);
-        }
+            MultiplyRowBlocks(a, b, m, n, k, cp, ldc, accumulate, start, end);
+    }
+
+    private static void CheckMultiply(ReadOnlySpan<float> packedA, ReadOnlySpan<float> packedB, int m, int n, int k, Span<float> c, int ldc)
+    {
+        if (packedA.Length < Gemm.PackedASize(m, k)) throw new ArgumentException("packed A is too small", nameof(packedA));
+        if (packedB.Length < Gemm.PackedBSize(k, n)) throw new ArgumentException("packed B is too small", nameof(packedB));
+        if (m > 0 && c.Length < (long)(m - 1) * ldc + n) throw new ArgumentException("C is too small", nameof(c));
+    }
+
+    /// <summary>Row blocks [start, end) of C across every panel, on the calling thread (matrix-vector products for narrow N).</summary>
+    private static void MultiplyRowBlocks(float* a, float* b, int m, int n, int k, float* c, int ldc, bool accumulate, int start, int end)
+    {
+        if (start == end) return;
+        if (n <= Gemm.NarrowColumns) Gemm.MultiplyNarrow(a, b, m, n, k, c, ldc, accumulate, start, end);
+        else Gemm.MultiplyTiles(a, b, m, n, k, c, ldc, accumulate, start, end, 0, (n + Gemm.NR - 1) / Gemm.NR);
     }
 
     void IParallelWork.Execute(int part, int parts)
     {
         int rowBlocks = (_m + Gemm.MR - 1) / Gemm.MR;
         int panels = (_n + Gemm.NR - 1) / Gemm.NR;
-        if (_n <= Gemm.NarrowColumns)
+        if (_n <= Gemm.NarrowColumns || rowBlocks >= panels)
         {
-            var (start, end) = Split(rowBlocks, part, parts);
-            Gemm.MultiplyNarrow(_a, _b, _m, _n, _k, _c, _ldc, _accumulate, start, end);
-        }
-        else if (rowBlocks >= panels)
-        {
-            var (start, end) = Split(rowBlocks, part, parts);
-            Gemm.MultiplyTiles(_a, _b, _m, _n, _k, _c, _ldc, _accumulate, start, end, 0, panels);
+            var (start, end) = TeamMember.Split(rowBlocks, part, parts);
+            MultiplyRowBlocks(_a, _b, _m, _n, _k, _c, _ldc, _accumulate, start, end);
         }
         else
         {
-            var (start, end) = Split(panels, part, parts);
+            var (start, end) = TeamMember.Split(panels, part, parts);
             Gemm.MultiplyTiles(_a, _b, _m, _n, _k, _c, _ldc, _accumulate, 0, rowBlocks, start, end);
         }
-    }
-
-    private static (int Start, int End) Split(int count, int part, int parts)
-    {
-        int size = count / parts, extra = count % parts;
-        int start = part * size + Math.Min(part, extra);
-        return (start, start + size + (part < extra ? 1 : 0));
     }
 }

@@ -24,22 +24,10 @@ internal sealed unsafe class ParameterWork : IParallelWork
     /// <summary><c>target[i] += Σ_c sources[c][i]</c> for c = 0..count−1 in order, on up to <paramref name="threads"/> threads.</summary>
     public void Sum(Span<float> target, IReadOnlyList<float[]> sources, int count, int threads)
     {
+        _sources = sources;
+        _sourceCount = count;
         fixed (float* t = target)
-        {
-            _target = t;
-            _sources = sources;
-            _sourceCount = count;
-            _length = target.Length;
-            try
-            {
-                Run(threads);
-            }
-            finally
-            {
-                _target = null;
-                _sources = null;
-            }
-        }
+            Run(t, target.Length, threads);
     }
 
     /// <summary>One optimizer step over all of <paramref name="parameters"/>, on up to <paramref name="threads"/> threads.</summary>
@@ -48,30 +36,31 @@ internal sealed unsafe class ParameterWork : IParallelWork
         if (gradients.Length != parameters.Length)
             throw new ArgumentException($"gradients has {gradients.Length} floats; parameters has {parameters.Length}", nameof(gradients));
         optimizer.BeginStep(learningRate);
+        _optimizer = optimizer;
         fixed (float* p = parameters)
         fixed (float* g = gradients)
         {
-            _target = p;
             _gradients = g;
-            _optimizer = optimizer;
-            _length = parameters.Length;
-            try
-            {
-                Run(threads);
-            }
-            finally
-            {
-                _target = _gradients = null;
-                _optimizer = null;
-            }
+            Run(p, parameters.Length, threads);
         }
     }
 
-    private void Run(int threads)
+    private void Run(float* target, int length, int threads)
     {
-        int parts = Math.Max(1, Math.Min(threads, _length / MinimumSlice));
-        if (parts == 1) Execute(0, 1);
-        else WorkerPool.Shared.Run(this, parts);
+        _target = target;
+        _length = length;
+        try
+        {
+            int parts = Math.Max(1, Math.Min(threads, length / MinimumSlice));
+            if (parts == 1) Execute(0, 1);
+            else WorkerPool.Shared.Run(this, parts);
+        }
+        finally
+        {
+            _target = _gradients = null;
+            _sources = null;
+            _optimizer = null;
+        }
     }
 
     public void Execute(int part, int parts)

@@ -262,7 +262,7 @@ internal abstract class RecurrentLayer
             }
             return;
         }
-        Context.Gemm.Multiply(_packedHh, b == Gemm.NR ? previous[..(h * b)] : _packedState, g, b, h, target, b, accumulate: true, member);
+        Context.Gemm.Multiply(_packedHh, PanelOf(previous, h, _packedState), g, b, h, target, b, accumulate: true, member);
     }
 
     /// <summary>
@@ -271,9 +271,7 @@ internal abstract class RecurrentLayer
     /// </summary>
     protected void PackState(ReadOnlySpan<float> state, int unitStart, int unitEnd)
     {
-        int b = Batch, h = HiddenSize;
-        if (Narrow || b == Gemm.NR || unitStart == unitEnd) return;
-        Gemm.PackB(state.Slice(unitStart * b, (unitEnd - unitStart) * b), b, false, unitEnd - unitStart, b, unitStart, h, _packedState);
+        if (!Narrow) PackPanelRows(state, HiddenSize, unitStart, unitEnd, _packedState);
     }
 
     /// <summary>
