@@ -117,3 +117,41 @@ public static class BackendFactory
         _ => throw new ArgumentException($"backend '{name}' is unknown"),
     };
 }
+
+/// <summary>
+/// One training step of a single 32-window micro-batch on the managed engine at 1 and 2 threads: with two threads the
+/// micro-batch runs on a team of two (GEMM rows and hidden units split, two syncs a time step).
+/// </summary>
+[MemoryDiagnoser]
+public class TeamBenchmarks
+{
+    private INetworkSession _session = null!;
+    private float[] _inputs = [], _targets = [];
+
+    [ParamsAllValues]
+    public CellType Cell { get; set; }
+
+    [Params(64, 256)]
+    public int Hidden { get; set; }
+
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
+    private int Lookback => Hidden == 64 ? 30 : 64;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        const int batch = ManagedNetwork.MicroBatch;
+        _session = new ManagedBackend(Threads).CreateSession(new NetworkOptions(Cell, 1, Hidden, 2, 1), new TrainingSetup(new LossOptions(), new AdamOptions()), 1);
+        _inputs = new float[batch * Lookback];
+        for (int i = 0; i < _inputs.Length; i++) _inputs[i] = MathF.Sin(i * 0.1f);
+        _targets = Enumerable.Range(0, batch).Select(i => MathF.Cos(i * 0.3f)).ToArray();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _session.Dispose();
+
+    [Benchmark(Description = "train step, batch 32")]
+    public double TrainStep() => _session.TrainStep(_inputs, _targets, ManagedNetwork.MicroBatch, Lookback);
+}
