@@ -59,6 +59,12 @@ public sealed class LibTorchBackend : IBackend
     /// <summary>Data-parallel training over a process group, or null for a single process.</summary>
     public DistributedOptions? Distributed { get; private init; }
 
+    /// <summary>How sessions compute (<see cref="LibTorchPrecision.Float32"/> unless <see cref="WithPrecision"/> says otherwise).</summary>
+    public LibTorchPrecision Precision { get; private init; } = LibTorchPrecision.Float32;
+
+    /// <summary>The loss scaling of <see cref="LibTorchPrecision.Mixed"/> sessions.</summary>
+    public LossScaling LossScaling { get; private init; } = new();
+
     /// <summary>
     /// This backend with data-parallel training over the process group <paramref name="options"/> describes (for example
     /// <see cref="DistributedOptions.FromEnvironment"/> under torchrun or a job scheduler). Sessions join the group when
@@ -69,11 +75,29 @@ public sealed class LibTorchBackend : IBackend
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        return new LibTorchBackend(Device, Threads) { Distributed = options };
+        return new LibTorchBackend(Device, Threads) { Distributed = options, Precision = Precision, LossScaling = LossScaling };
+    }
+
+    /// <summary>
+    /// This backend computing in <paramref name="precision"/>: <see cref="LibTorchPrecision.Tf32"/> (CUDA only) or
+    /// <see cref="LibTorchPrecision.Mixed"/> with <paramref name="scaling"/> (GradScaler's defaults when null). Weights
+    /// stay float32, so a model trained in either mode saves, loads and serves like any other.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="precision"/> is not a mode, TF32 is asked of a CPU
+    /// device, or a loss-scaling field is out of range.</exception>
+    public LibTorchBackend WithPrecision(LibTorchPrecision precision, LossScaling? scaling = null)
+    {
+        if (!Enum.IsDefined(precision))
+            throw new ArgumentOutOfRangeException(nameof(precision), precision, $"precision ({(int)precision}) must be Float32, Tf32 or Mixed");
+        if (precision == LibTorchPrecision.Tf32 && !Device.IsCuda)
+            throw new ArgumentOutOfRangeException(nameof(precision), precision, $"precision Tf32 runs on CUDA tensor cores only; device {Device} computes in float32 (use Float32 or Mixed)");
+        scaling ??= new LossScaling();
+        scaling.Validate();
+        return new LibTorchBackend(Device, Threads) { Distributed = Distributed, Precision = precision, LossScaling = scaling };
     }
 
     /// <inheritdoc />
-    public string Name => $"libtorch-{Device}";
+    public string Name => Precision == LibTorchPrecision.Float32 ? $"libtorch-{Device}" : $"libtorch-{Device}-{Precision.ToString().ToLowerInvariant()}";
 
     /// <summary>The libtorch version the shim was built against.</summary>
     /// <exception cref="LibTorchUnavailableException">The shim or libtorch is missing.</exception>
@@ -132,6 +156,11 @@ public sealed class LibTorchBackend : IBackend
         if (Threads > 0) NativeMethods.Check(NativeMethods.sf_set_threads(Threads), "set threads");
         NativeMethods.Check(NativeMethods.sf_manual_seed(seed), "manual seed");
         var options = ToNative(network, training);
+        options.Precision = (int)Precision;
+        options.LossScale = LossScaling.InitialScale;
+        options.ScaleGrowth = LossScaling.GrowthFactor;
+        options.ScaleBackoff = LossScaling.BackoffFactor;
+        options.GrowthInterval = LossScaling.GrowthInterval;
         NativeMethods.Check(NativeMethods.sf_create(options, Device.Name, out var pointer), $"creating the model on {Device}");
         var session = new LibTorchSession(ModelHandle.Wrap(pointer), network, training);
         try

@@ -35,6 +35,27 @@ public sealed unsafe class LibTorchSession : INetworkSession
     /// <inheritdoc />
     public NetworkOptions Network { get; }
 
+    /// <summary>
+    /// Mixed precision: the current loss scale and the training steps skipped so far because their gradients were not
+    /// finite (the scale then halves, by default). Other modes: 1 and 0.
+    /// </summary>
+    public (double Scale, long SkippedSteps) LossScale
+    {
+        get
+        {
+            EnterRead();
+            try
+            {
+                NativeMethods.Check(NativeMethods.sf_loss_scale(_handle, out var scale, out var skipped), "loss scale");
+                return (scale, skipped);
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+        }
+    }
+
     /// <summary>The process group this session trains over, or null.</summary>
     public DistributedOptions? Distributed => _distributed;
 

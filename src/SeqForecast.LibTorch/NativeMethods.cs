@@ -22,6 +22,11 @@ internal struct NativeModelOptions
     public double Momentum, Dampening;
     public int Nesterov;
     public double ClipNorm;
+    public int Precision;
+    public double LossScale;
+    public double ScaleGrowth;
+    public double ScaleBackoff;
+    public int GrowthInterval;
 }
 
 /// <summary>P/Invoke declarations of the shim's C ABI (native/seqforecast_torch.h).</summary>
@@ -46,12 +51,13 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] public static partial int sf_get_parameter(ModelHandle model, string name, float* destination, long count);
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] public static partial int sf_set_parameter(ModelHandle model, string name, float* source, long count);
     [LibraryImport(Library)] public static partial int sf_set_learning_rate(ModelHandle model, double learningRate);
+    [LibraryImport(Library)] public static partial int sf_loss_scale(ModelHandle model, out double scale, out long skippedSteps);
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] public static partial int sf_group_create(string backend, string address, int port, int rank, int worldSize, long timeoutMs, out IntPtr group);
     [LibraryImport(Library)] public static partial int sf_group_allreduce_sum(IntPtr group, double* values, int count);
     [LibraryImport(Library)] public static partial int sf_attach_group(ModelHandle model, IntPtr group);
 
     /// <summary>The shim's C ABI version this assembly calls (SF_ABI_VERSION in native/seqforecast_torch.h).</summary>
-    public const int AbiVersion = 2;
+    public const int AbiVersion = 3;
 
     /// <summary>Throws <see cref="LibTorchException"/> with the shim's message when <paramref name="status"/> is not 0.</summary>
     public static void Check(int status, string operation)

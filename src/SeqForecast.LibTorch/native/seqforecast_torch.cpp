@@ -2,8 +2,10 @@
 #include "seqforecast_torch.h"
 
 #include <torch/torch.h>
+#include <ATen/autocast_mode.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -63,6 +65,68 @@ struct Net : torch::nn::Module {
     }
 };
 
+enum Precision : int32_t { kFloat32 = 0, kTf32 = 1, kMixed = 2 };
+
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#define SF_AUTOCAST_BY_DEVICE 1
+#endif
+
+// Autocast on this thread for one call (libtorch keeps it thread-local, so concurrent predictions do not interfere):
+// float16 on CUDA, whose cuDNN RNN runs in half precision under autocast, and bfloat16 on the CPU. Leaving the
+// outermost scope drops the cached low-precision copies of the weights, as torch.autocast does.
+class AutocastScope {
+public:
+    AutocastScope(bool on, const torch::Device& device) : on_(on), type_(device.type()) {
+        if (!on_) return;
+        auto dtype = device.is_cuda() ? at::kHalf : at::kBFloat16;
+#ifdef SF_AUTOCAST_BY_DEVICE
+        was_enabled_ = at::autocast::is_autocast_enabled(type_);
+        was_dtype_ = at::autocast::get_autocast_dtype(type_);
+        at::autocast::set_autocast_enabled(type_, true);
+        at::autocast::set_autocast_dtype(type_, dtype);
+#else
+        if (device.is_cuda()) {
+            was_enabled_ = at::autocast::is_enabled();
+            was_dtype_ = at::autocast::get_autocast_gpu_dtype();
+            at::autocast::set_enabled(true);
+            at::autocast::set_autocast_gpu_dtype(dtype);
+        } else {
+            was_enabled_ = at::autocast::is_cpu_enabled();
+            was_dtype_ = at::autocast::get_autocast_cpu_dtype();
+            at::autocast::set_cpu_enabled(true);
+            at::autocast::set_autocast_cpu_dtype(dtype);
+        }
+#endif
+        at::autocast::increment_nesting();
+    }
+
+    ~AutocastScope() {
+        if (!on_) return;
+        if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+#ifdef SF_AUTOCAST_BY_DEVICE
+        at::autocast::set_autocast_enabled(type_, was_enabled_);
+        at::autocast::set_autocast_dtype(type_, was_dtype_);
+#else
+        if (type_ == c10::DeviceType::CUDA) {
+            at::autocast::set_enabled(was_enabled_);
+            at::autocast::set_autocast_gpu_dtype(was_dtype_);
+        } else {
+            at::autocast::set_cpu_enabled(was_enabled_);
+            at::autocast::set_autocast_cpu_dtype(was_dtype_);
+        }
+#endif
+    }
+
+    AutocastScope(const AutocastScope&) = delete;
+    AutocastScope& operator=(const AutocastScope&) = delete;
+
+private:
+    bool on_;
+    c10::DeviceType type_;
+    bool was_enabled_ = false;
+    at::ScalarType was_dtype_ = at::kFloat;
+};
+
 }  // namespace
 
 struct sf_group {
@@ -120,17 +184,50 @@ struct sf_model {
     torch::Tensor pending;  // output of the last sf_forward_train, with its graph, until sf_backward_step
     bool pending_empty = false;  // the last sf_forward_train had no rows (a process's empty share of a step)
     std::shared_ptr<sf_group> group;  // gradients are averaged over it when set
+    double loss_scale = 1;         // mixed precision: the dynamic loss scale
+    int64_t finite_steps = 0;      // mixed precision: steps in a row with finite gradients since the scale last changed
+    int64_t skipped_steps = 0;     // mixed precision: steps skipped for non-finite gradients
 
-    sf_model(const sf_model_options& o, torch::Device d) : options(o), device(d) {}
+    sf_model(const sf_model_options& o, torch::Device d) : options(o), device(d) {
+        if (mixed()) loss_scale = o.loss_scale;
+    }
+
+    bool mixed() const { return options.precision == kMixed; }
+
+    // What every call that runs the network does first: TF32 on or off (a process-wide libtorch switch, set for this
+    // model's mode on each call) and, in mixed precision, autocast for the call.
+    AutocastScope compute() const {
+        if (device.is_cuda()) {
+            at::globalContext().setAllowTF32CuBLAS(options.precision == kTf32);
+            at::globalContext().setAllowTF32CuDNN(options.precision == kTf32);
+        }
+        return AutocastScope(mixed(), device);
+    }
+
+    // A caller's host buffer on the model's device. On CUDA it goes through a page-locked buffer of libtorch's caching
+    // host allocator and an asynchronous copy, so the call does not wait for the work queued before it; the allocator
+    // keeps the buffer until the copy is done, and each call takes its own, so concurrent predictions are safe. On the
+    // CPU the caller's buffer is used as it is (it stays pinned and unchanged for the whole call).
+    torch::Tensor upload(const float* data, at::IntArrayRef shape) const {
+        auto host = torch::from_blob(const_cast<float*>(data), shape, torch::kFloat32);
+        if (!device.is_cuda()) return host.to(device);
+        auto pinned = torch::empty(shape, torch::TensorOptions().dtype(torch::kFloat32).pinned_memory(true));
+        pinned.copy_(host);
+        return pinned.to(device, /*non_blocking=*/true);
+    }
 
     torch::Tensor input(const float* data, int32_t batch, int32_t time) const {
-        auto host = torch::from_blob(const_cast<float*>(data), {batch, time, options.input_size}, torch::kFloat32);
-        return host.to(device);
+        return upload(data, {batch, time, options.input_size});
     }
 
     torch::Tensor target(const float* data, int32_t batch) const {
-        auto host = torch::from_blob(const_cast<float*>(data), {batch, options.output_size}, torch::kFloat32);
-        return host.to(device);
+        return upload(data, {batch, options.output_size});
+    }
+
+    // The network's outputs in float32 (autocast leaves the head's in float16 or bfloat16).
+    torch::Tensor forward(const torch::Tensor& x) const {
+        auto output = net->forward(x);
+        return output.scalar_type() == torch::kFloat32 ? output : output.to(torch::kFloat32);
     }
 
     torch::Tensor loss(const torch::Tensor& prediction, const torch::Tensor& target) const {
@@ -182,10 +279,45 @@ struct sf_model {
         }
     }
 
+    // Mixed precision: unscales the gradients and, when any is not finite (the scale was too large), skips the step
+    // and lowers the scale; after growth_interval finite steps in a row the scale grows. Then clips and steps.
     void clip_and_step() {
-        if (options.clip_norm > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), options.clip_norm);
+        torch::NoGradGuard no_grad;
+        std::vector<torch::Tensor> grads;
+        for (auto& p : net->parameters())
+            if (p.grad().defined()) grads.push_back(p.grad());
+        if (mixed() && !grads.empty()) {
+            std::vector<torch::Tensor> finite;
+            finite.reserve(grads.size());
+            for (auto& g : grads) {
+                g.mul_(1.0 / loss_scale);
+                finite.push_back(g.isfinite().all());
+            }
+            if (!torch::stack(finite).all().item<bool>()) {
+                skipped_steps++;
+                finite_steps = 0;
+                loss_scale *= options.scale_backoff;
+                return;
+            }
+            if (++finite_steps >= options.growth_interval) {
+                finite_steps = 0;
+                if (std::isfinite(loss_scale * options.scale_growth)) loss_scale *= options.scale_growth;
+            }
+        }
+        // torch::nn::utils::clip_grad_norm_'s arithmetic without its closing item(), which would wait for the device.
+        if (options.clip_norm > 0 && !grads.empty()) {
+            std::vector<torch::Tensor> norms;
+            norms.reserve(grads.size());
+            for (auto& g : grads) norms.push_back(g.norm(2));
+            auto total = norms.size() == 1 ? norms[0] : torch::stack(norms).norm(2);
+            auto coefficient = torch::clamp(options.clip_norm / (total + 1e-6), c10::nullopt, 1.0);
+            for (auto& g : grads) g.mul_(coefficient);
+        }
         optimizer->step();
     }
+
+    // The loss or the outputs' gradient scaled for backward in mixed precision.
+    torch::Tensor scaled(const torch::Tensor& value) const { return mixed() ? value * loss_scale : value; }
 };
 
 extern "C" {
@@ -220,10 +352,17 @@ int sf_create(const sf_model_options* options, const char* device, sf_model** mo
     *model = nullptr;
     return guarded([&] {
         torch::Device target(device);
+        const auto& p = *options;
+        if (p.precision < kFloat32 || p.precision > kMixed)
+            throw std::invalid_argument("precision (" + std::to_string(p.precision) + ") must be 0 (float32), 1 (TF32) or 2 (mixed)");
+        if (p.precision == kTf32 && !target.is_cuda())
+            throw std::invalid_argument("precision TF32 runs on CUDA tensor cores only; device " + target.str() + " computes in float32");
+        if (p.precision == kMixed && (!(p.loss_scale > 0) || !std::isfinite(p.loss_scale) || !(p.scale_growth > 1) ||
+                                      !(p.scale_backoff > 0 && p.scale_backoff < 1) || p.growth_interval < 1))
+            throw std::invalid_argument("mixed precision needs loss_scale > 0 (" + std::to_string(p.loss_scale) + "), scale_growth > 1 (" +
+                                        std::to_string(p.scale_growth) + "), scale_backoff in (0, 1) (" + std::to_string(p.scale_backoff) +
+                                        ") and growth_interval >= 1 (" + std::to_string(p.growth_interval) + ")");
         if (target.is_cuda()) {
-            // Full float32 on the GPU, as on the CPU: TF32 would round matrix products to 10-bit mantissas.
-            at::globalContext().setAllowTF32CuDNN(false);
-            at::globalContext().setAllowTF32CuBLAS(false);
             if (!torch::cuda::is_available())
                 throw std::runtime_error("CUDA is not available: this libtorch has no CUDA support or no GPU is visible");
             if (target.has_index() && target.index() >= static_cast<int>(torch::cuda::device_count()))
@@ -235,7 +374,7 @@ int sf_create(const sf_model_options* options, const char* device, sf_model** mo
         created->net->to(target);
         created->net->eval();
         auto params = created->net->parameters();
-        const auto& o = *options;
+        const auto& o = p;
         if (o.optimizer == 0)
             created->optimizer = std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(o.learning_rate)
                 .betas({o.beta1, o.beta2}).eps(o.epsilon).weight_decay(o.weight_decay));
@@ -260,15 +399,22 @@ int sf_train_step(sf_model* model, const float* inputs, const float* targets, in
         try {
             model->optimizer->zero_grad();
             double value = 0;
+            torch::Tensor computed;
             if (batch > 0) {
-                auto computed = model->loss(model->net->forward(model->input(inputs, batch, time)), model->target(targets, batch));
-                computed.backward();
-                value = computed.item<double>();
-            } else {
-                model->zero_gradients();
+                auto scope = model->compute();
+                computed = model->loss(model->forward(model->input(inputs, batch, time)), model->target(targets, batch));
             }
-            model->reduce(batch, value);
-            model->clip_and_step();
+            if (batch > 0) model->scaled(computed).backward();
+            else model->zero_gradients();
+            if (model->group) {
+                if (batch > 0) value = computed.item<double>();
+                model->reduce(batch, value);
+                model->clip_and_step();
+            } else {
+                // The step is queued before the loss is read, so the host does not wait for the device in between.
+                model->clip_and_step();
+                value = computed.item<double>();
+            }
             *loss = value;
         } catch (...) {
             model->net->eval();
@@ -290,7 +436,8 @@ int sf_forward_train(sf_model* model, const float* inputs, int32_t batch, int32_
         model->net->train();
         try {
             model->optimizer->zero_grad();
-            auto output = model->net->forward(model->input(inputs, batch, time));
+            auto scope = model->compute();
+            auto output = model->forward(model->input(inputs, batch, time));
             auto host = output.detach().to(torch::kCPU).contiguous();
             std::memcpy(outputs, host.data_ptr<float>(), sizeof(float) * static_cast<size_t>(host.numel()));
             model->pending = output;
@@ -317,8 +464,8 @@ int sf_backward_step(sf_model* model, const float* d_outputs, double* loss) {
         if (!model->pending.defined()) throw std::logic_error("sf_backward_step needs a preceding sf_forward_train");
         auto output = model->pending;
         model->pending = torch::Tensor();
-        auto gradient = torch::from_blob(const_cast<float*>(d_outputs), output.sizes(), torch::kFloat32).to(model->device);
-        output.backward(gradient);
+        auto gradient = model->upload(d_outputs, output.sizes());
+        output.backward(model->scaled(gradient));
         double value = *loss;
         model->reduce(output.size(0), value);
         model->clip_and_step();
@@ -329,14 +476,16 @@ int sf_backward_step(sf_model* model, const float* d_outputs, double* loss) {
 int sf_evaluate(sf_model* model, const float* inputs, const float* targets, int32_t batch, int32_t time, double* loss) {
     return guarded([&] {
         torch::NoGradGuard no_grad;
-        *loss = model->loss(model->net->forward(model->input(inputs, batch, time)), model->target(targets, batch)).item<double>();
+        auto scope = model->compute();
+        *loss = model->loss(model->forward(model->input(inputs, batch, time)), model->target(targets, batch)).item<double>();
     });
 }
 
 int sf_predict(sf_model* model, const float* inputs, int32_t batch, int32_t time, float* outputs) {
     return guarded([&] {
         torch::NoGradGuard no_grad;
-        auto result = model->net->forward(model->input(inputs, batch, time)).to(torch::kCPU).contiguous();
+        auto scope = model->compute();
+        auto result = model->forward(model->input(inputs, batch, time)).to(torch::kCPU).contiguous();
         std::memcpy(outputs, result.data_ptr<float>(), sizeof(float) * static_cast<size_t>(result.numel()));
     });
 }
@@ -366,6 +515,13 @@ int sf_set_parameter(sf_model* model, const char* name, const float* source, int
 int sf_set_learning_rate(sf_model* model, double learning_rate) {
     return guarded([&] {
         for (auto& group : model->optimizer->param_groups()) group.options().set_lr(learning_rate);
+    });
+}
+
+int sf_loss_scale(sf_model* model, double* scale, int64_t* skipped_steps) {
+    return guarded([&] {
+        *scale = model->loss_scale;
+        *skipped_steps = model->skipped_steps;
     });
 }
 

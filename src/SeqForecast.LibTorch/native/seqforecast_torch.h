@@ -16,7 +16,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature changes; the managed side refuses a shim of another version. */
-#define SF_ABI_VERSION 2
+#define SF_ABI_VERSION 3
 
 typedef struct sf_model sf_model;
 typedef struct sf_group sf_group;
@@ -37,6 +37,13 @@ typedef struct sf_model_options {
     double momentum, dampening;
     int32_t nesterov;
     double clip_norm;      /* <= 0: no clipping */
+    /* 0 float32; 1 TF32 (CUDA only: matrix products on tensor cores with 10-bit mantissas); 2 mixed: autocast
+     * (float16 on CUDA, bfloat16 on the CPU) with float32 master weights and dynamic loss scaling. */
+    int32_t precision;
+    double loss_scale;       /* mixed: the initial loss scale (> 0) */
+    double scale_growth;     /* mixed: factor applied after growth_interval steps in a row with finite gradients (> 1) */
+    double scale_backoff;    /* mixed: factor applied when a step's gradients are not finite; the step is skipped (in (0, 1)) */
+    int32_t growth_interval; /* mixed: >= 1 */
 } sf_model_options;
 
 const char* sf_last_error(void);
@@ -64,6 +71,8 @@ int sf_predict(sf_model* model, const float* inputs, int32_t batch, int32_t time
 int sf_get_parameter(sf_model* model, const char* name, float* destination, int64_t count);
 int sf_set_parameter(sf_model* model, const char* name, const float* source, int64_t count);
 int sf_set_learning_rate(sf_model* model, double learning_rate);
+/* Mixed precision: the current loss scale and how many steps were skipped for non-finite gradients (1 and 0 otherwise). */
+int sf_loss_scale(sf_model* model, double* scale, int64_t* skipped_steps);
 
 /* Data-parallel training over c10d process groups (the engine behind torch.distributed).
  * sf_group_create joins a group of world_size processes: rank 0 hosts the rendezvous store on address:port, the others
