@@ -65,6 +65,9 @@ public sealed class LibTorchBackend : IBackend
     /// <summary>The loss scaling of <see cref="LibTorchPrecision.Mixed"/> sessions.</summary>
     public LossScaling LossScaling { get; private init; } = new();
 
+    /// <summary>Adam/AdamW as one multi-tensor update: null on CUDA only (the shim's default), or always / never (tests).</summary>
+    internal bool? MultiTensorAdam { get; init; }
+
     /// <summary>
     /// This backend with data-parallel training over the process group <paramref name="options"/> describes (for example
     /// <see cref="DistributedOptions.FromEnvironment"/> under torchrun or a job scheduler). Sessions join the group when
@@ -75,7 +78,7 @@ public sealed class LibTorchBackend : IBackend
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        return new LibTorchBackend(Device, Threads) { Distributed = options, Precision = Precision, LossScaling = LossScaling };
+        return new LibTorchBackend(Device, Threads) { Distributed = options, Precision = Precision, LossScaling = LossScaling, MultiTensorAdam = MultiTensorAdam };
     }
 
     /// <summary>
@@ -93,7 +96,7 @@ public sealed class LibTorchBackend : IBackend
             throw new ArgumentOutOfRangeException(nameof(precision), precision, $"precision Tf32 runs on CUDA tensor cores only; device {Device} computes in float32 (use Float32 or Mixed)");
         scaling ??= new LossScaling();
         scaling.Validate();
-        return new LibTorchBackend(Device, Threads) { Distributed = Distributed, Precision = precision, LossScaling = scaling };
+        return new LibTorchBackend(Device, Threads) { Distributed = Distributed, Precision = precision, LossScaling = scaling, MultiTensorAdam = MultiTensorAdam };
     }
 
     /// <inheritdoc />
@@ -161,6 +164,7 @@ public sealed class LibTorchBackend : IBackend
         options.ScaleGrowth = LossScaling.GrowthFactor;
         options.ScaleBackoff = LossScaling.BackoffFactor;
         options.GrowthInterval = LossScaling.GrowthInterval;
+        options.MultiTensorAdam = MultiTensorAdam switch { null => 0, false => 1, true => 2 };
         NativeMethods.Check(NativeMethods.sf_create(options, Device.Name, out var pointer), $"creating the model on {Device}");
         var session = new LibTorchSession(ModelHandle.Wrap(pointer), network, training);
         try

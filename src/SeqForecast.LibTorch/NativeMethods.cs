@@ -27,6 +27,7 @@ internal struct NativeModelOptions
     public double ScaleGrowth;
     public double ScaleBackoff;
     public int GrowthInterval;
+    public int MultiTensorAdam;
 }
 
 /// <summary>P/Invoke declarations of the shim's C ABI (native/seqforecast_torch.h).</summary>

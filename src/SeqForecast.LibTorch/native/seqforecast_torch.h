@@ -44,6 +44,9 @@ typedef struct sf_model_options {
     double scale_growth;     /* mixed: factor applied after growth_interval steps in a row with finite gradients (> 1) */
     double scale_backoff;    /* mixed: factor applied when a step's gradients are not finite; the step is skipped (in (0, 1)) */
     int32_t growth_interval; /* mixed: >= 1 */
+    /* Adam and AdamW as multi-tensor (foreach) updates, a few kernels for all parameters instead of a few per parameter,
+     * with the single-tensor arithmetic: 0 on CUDA devices only (the default), 1 never, 2 always. */
+    int32_t multi_tensor_adam;
 } sf_model_options;
 
 const char* sf_last_error(void);
