@@ -94,7 +94,8 @@ public class PredictBenchmarks : SessionBenchmark
 
 /// <summary>
 /// The backends benchmarks run on: the managed engine always, libtorch on the CPU where the shim loads, and libtorch on
-/// CUDA where a GPU is visible.
+/// CUDA where a GPU is visible, in float32 and in its two precision modes (TF32, mixed float16). SEQFORECAST_BENCH_BACKENDS
+/// (a comma-separated list of these names) keeps only those named.
 /// </summary>
 public static class BackendFactory
 {
@@ -102,11 +103,20 @@ public static class BackendFactory
     {
         get
         {
-            yield return "managed";
-            if (!SeqForecast.LibTorch.LibTorchBackend.TryLoad(out _)) yield break;
-            yield return "libtorch-cpu";
-            if (SeqForecast.LibTorch.LibTorchBackend.CudaDeviceCount > 0) yield return "libtorch-cuda";
+            var only = Environment.GetEnvironmentVariable("SEQFORECAST_BENCH_BACKENDS")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            return only is { Length: > 0 } ? Detected().Where(only.Contains) : Detected();
         }
+    }
+
+    private static IEnumerable<string> Detected()
+    {
+        yield return "managed";
+        if (!SeqForecast.LibTorch.LibTorchBackend.TryLoad(out _)) yield break;
+        yield return "libtorch-cpu";
+        if (SeqForecast.LibTorch.LibTorchBackend.CudaDeviceCount == 0) yield break;
+        yield return "libtorch-cuda";
+        yield return "libtorch-cuda-tf32";
+        yield return "libtorch-cuda-mixed";
     }
 
     public static IBackend Create(string name) => name switch
@@ -114,6 +124,8 @@ public static class BackendFactory
         "managed" => ManagedBackend.Default,
         "libtorch-cpu" => SeqForecast.LibTorch.LibTorchBackend.Cpu(1),
         "libtorch-cuda" => SeqForecast.LibTorch.LibTorchBackend.Cuda(),
+        "libtorch-cuda-tf32" => SeqForecast.LibTorch.LibTorchBackend.Cuda().WithPrecision(SeqForecast.LibTorch.LibTorchPrecision.Tf32),
+        "libtorch-cuda-mixed" => SeqForecast.LibTorch.LibTorchBackend.Cuda().WithPrecision(SeqForecast.LibTorch.LibTorchPrecision.Mixed),
         _ => throw new ArgumentException($"backend '{name}' is unknown"),
     };
 }

@@ -1,6 +1,8 @@
 // Device parity check: the managed engine (CPU) against libtorch on a device (cuda:0 by default, or cpu), from the
 // same initial weights and batches: outputs, losses, and weights after 5 Adam steps, for LSTM and GRU with 1-3 layers;
-// then a forecaster trained on the device, saved, and served by the managed engine.
+// then a forecaster trained on the device, saved, and served by the managed engine; then the precision modes (TF32 and
+// mixed on CUDA, mixed on the CPU): outputs against float32 from the same weights, training without runaway skipped
+// steps, and a forecaster's holdout error against float32's.
 // It needs no dotnet on the target machine when published self-contained (see docs/gpu.md). Exit code 0 = all passed.
 using SeqForecast.Data;
 using SeqForecast.Engine;
@@ -31,7 +33,7 @@ void Report(string what, double error, double tolerance)
 {
     bool ok = error <= tolerance;
     if (!ok) failures++;
-    Console.WriteLine($"| {what,-34} | {error,12:E2} | {tolerance,8:E0} | {(ok ? "pass" : "FAIL")} |");
+    Console.WriteLine($"| {what,-44} | {error,12:E2} | {tolerance,8:E0} | {(ok ? "pass" : "FAIL")} |");
 }
 
 Console.WriteLine("| check | max abs error | tolerance | result |\n|---|---:|---:|---|");
@@ -75,6 +77,52 @@ using (var trained = new RnnForecaster(options).Fit(series))
     double error = expected.Zip(actual, (e, g) => e.FirstTarget.Zip(g.FirstTarget, (x, y) => Math.Abs(x - y)).Max()).Max();
     Report($"trained on {device}, served managed", error, 1e-3);
     File.Delete(path);
+}
+// Precision modes. Tolerances: TF32 keeps 10 mantissa bits, float16 10, bfloat16 7, on outputs of order 1.
+var modes = device.IsCuda ? new[] { LibTorchPrecision.Tf32, LibTorchPrecision.Mixed } : [LibTorchPrecision.Mixed];
+foreach (var mode in modes)
+{
+    double outputTolerance = mode == LibTorchPrecision.Tf32 ? 5e-3 : device.IsCuda ? 2e-2 : 5e-2;
+    foreach (var cell in new[] { CellType.Lstm, CellType.Gru })
+    {
+        const int B = 64, T = 30;
+        var network = new NetworkOptions(cell, 1, 64, 2, 1);
+        var setup = new TrainingSetup(new LossOptions(), new AdamOptions());
+        using var full = new LibTorchBackend(device).CreateSession(network, setup, 5);
+        using var low = (LibTorchSession)new LibTorchBackend(device).WithPrecision(mode).CreateSession(network, setup, 5);
+        var inputs = Enumerable.Range(0, B * T).Select(i => MathF.Sin(i * 0.1f)).ToArray();
+        var targets = Enumerable.Range(0, B).Select(i => MathF.Cos(i * 0.3f)).ToArray();
+        var a = new float[B];
+        var b = new float[B];
+        full.Predict(inputs, B, T, a);
+        low.Predict(inputs, B, T, b);
+        Report($"{mode} {cell} outputs vs float32", a.Zip(b, (x, y) => Math.Abs(x - y)).Max(), outputTolerance);
+        double fullLoss = 0, lowLoss = 0;
+        for (int step = 0; step < 200; step++)
+        {
+            fullLoss = full.TrainStep(inputs, targets, B, T);
+            lowLoss = low.TrainStep(inputs, targets, B, T);
+        }
+        Report($"{mode} {cell} loss after 200 steps vs float32", Math.Abs(lowLoss - fullLoss) / fullLoss, 0.1);
+        Report($"{mode} {cell} skipped steps of 200", low.LossScale.SkippedSteps, 10);
+    }
+    double Holdout(IBackend backend)
+    {
+        var history = series.Select(s => s.Slice(0, 113)).ToArray();
+        var fitted = new RnnForecaster(options with { Backend = backend }).Fit(history);
+        try
+        {
+            var predictions = fitted.Predict(history);
+            return predictions.Select((p, i) => p.FirstTarget.Select((v, h) => Math.Abs(v - series[i].Column(0)[113 + h])).Average()).Average();
+        }
+        finally
+        {
+            fitted.Dispose();
+        }
+    }
+    double fullError = Holdout(new LibTorchBackend(device)), lowError = Holdout(new LibTorchBackend(device).WithPrecision(mode));
+    Console.WriteLine($"| {mode} holdout MAE {lowError:F4} vs float32 {fullError:F4} | | | |");
+    Report($"{mode} holdout MAE ratio - 1", Math.Abs(lowError / fullError - 1), 0.2);
 }
 Console.WriteLine(failures == 0 ? "all checks passed" : $"{failures} check(s) failed");
 return failures == 0 ? 0 : 1;

@@ -35,6 +35,8 @@ internal static class App
         var output = new Option<string>("--output") { Description = "Folder for forecasts.csv, metrics.csv, forecast.png, forecast.svg and the model file (replaced as a whole).", DefaultValueFactory = _ => "out" };
         var device = new Option<string>("--device") { Description = "Compute device: cpu (managed engine), libtorch-cpu or cuda.", DefaultValueFactory = _ => "cpu" };
         device.AcceptOnlyFromAmong(Backends.Devices);
+        var precision = new Option<string>("--precision") { Description = "libtorch precision: float32, tf32 (cuda) or mixed (float16 autocast on cuda, bfloat16 on libtorch-cpu, float32 weights).", DefaultValueFactory = _ => "float32" };
+        precision.AcceptOnlyFromAmong(Backends.Precisions);
         var maxSeries = new Option<int>("--max-series") { Description = "Use only the first N series (for quick runs).", DefaultValueFactory = _ => int.MaxValue };
 
         JobSettings Settings(ParseResult r) => new()
@@ -44,12 +46,12 @@ internal static class App
             Sqlite = r.GetValue(sqlite), Query = r.GetValue(query)!, Holidays = r.GetValue(holidays), Model = r.GetValue(model)!,
             Horizon = Positive(r.GetValue(horizon), "--horizon"), Lookback = Positive(r.GetValue(lookback), "--lookback"),
             Epochs = Positive(r.GetValue(epochs), "--epochs"), WindowsPerEpoch = Positive(r.GetValue(windows), "--windows-per-epoch"), Seed = r.GetValue(seed), Output = r.GetValue(output)!,
-            Device = r.GetValue(device)!, MaxSeries = Positive(r.GetValue(maxSeries), "--max-series"),
+            Device = r.GetValue(device)!, Precision = r.GetValue(precision)!, MaxSeries = Positive(r.GetValue(maxSeries), "--max-series"),
         };
 
         var root = new RootCommand("Forecasts daily product sales with a global LSTM (calendar and holidays known in advance, calibrated intervals) and compares it with an LSTM without them, AR(p), seasonal naive and naive.")
         {
-            input, layout, idColumn, dateColumn, valueColumn, delimiter, sqlite, query, holidays, model, horizon, lookback, epochs, windows, seed, output, device, maxSeries,
+            input, layout, idColumn, dateColumn, valueColumn, delimiter, sqlite, query, holidays, model, horizon, lookback, epochs, windows, seed, output, device, precision, maxSeries,
         };
         root.SetAction(r => new ForecastJob(console).Run(Settings(r)));
 
@@ -57,7 +59,7 @@ internal static class App
         var refitEvery = new Option<int>("--refit-every") { Description = "Refit the network every N folds (0: once, on the first fold's data).", DefaultValueFactory = _ => 1 };
         var backtest = new Command("backtest", "Walk-forward backtest of the LSTM over the data: point metrics and the coverage of its quantile and conformal intervals.")
         {
-            input, layout, idColumn, dateColumn, valueColumn, delimiter, sqlite, query, holidays, horizon, lookback, epochs, windows, seed, output, device, maxSeries, folds, refitEvery,
+            input, layout, idColumn, dateColumn, valueColumn, delimiter, sqlite, query, holidays, horizon, lookback, epochs, windows, seed, output, device, precision, maxSeries, folds, refitEvery,
         };
         backtest.SetAction(r => new BacktestJob(console).Run(Settings(r), Positive(r.GetValue(folds), "--folds"), NonNegative(r.GetValue(refitEvery), "--refit-every")));
         root.Subcommands.Add(backtest);

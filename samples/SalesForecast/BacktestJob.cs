@@ -16,7 +16,7 @@ internal sealed class BacktestJob(IAnsiConsole console)
 {
     public int Run(JobSettings settings, int folds, int refitEvery)
     {
-        var backend = Backends.Resolve(settings.Device);
+        var backend = Backends.Resolve(settings.Device, settings.Precision);
         using var output = new OutputFolder(settings.Output);
         var series = ForecastJob.Load(settings).Series.Take(settings.MaxSeries).ToArray();
         int horizon = settings.Horizon;

@@ -28,6 +28,9 @@ internal sealed record JobSettings
     public ulong Seed { get; init; } = 1;
     public string Output { get; init; } = "out";
     public string Device { get; init; } = "cpu";
+
+    /// <summary>libtorch precision (float32, tf32, mixed).</summary>
+    public string Precision { get; init; } = "float32";
     public int MaxSeries { get; init; } = int.MaxValue;
 }
 
@@ -49,7 +52,7 @@ internal sealed class ForecastJob(IAnsiConsole console)
 
     public int Run(JobSettings settings)
     {
-        var backend = Backends.Resolve(settings.Device);
+        var backend = Backends.Resolve(settings.Device, settings.Precision);
         // Checked before any training: a folder that cannot be written, or one another run is writing, fails now.
         using var output = new OutputFolder(settings.Output);
         var loaded = Load(settings);

@@ -278,6 +278,24 @@ public class AppTests
     }
 
     [Test]
+    public void Run_TrainsInMixedPrecisionOnLibTorchCpu()
+    {
+        var (code, output, error) = Run([.. Quick, "--model", "gru", "--device", "libtorch-cpu", "--precision", "mixed", "--output", In("out")]);
+        Assert.That(code, Is.Zero, error + output);
+        using var model = ForecasterFile.Load(In("out/gru.safetensors"));
+        var network = (FittedRnnForecaster)((FittedConformal)model).Inner;
+        Assert.That(network.Info.TrainedOn, Is.EqualTo("libtorch-cpu-mixed"));
+    }
+
+    [Test]
+    public void BadInput_PrecisionTheDeviceCannotRun() => Assert.Multiple(() =>
+    {
+        AssertBadInput(Run([.. Quick, "--precision", "mixed", "--output", In("out")]), "--precision mixed is a libtorch mode; the managed engine (--device cpu) computes in float32");
+        AssertBadInput(Run([.. Quick, "--device", "libtorch-cpu", "--precision", "tf32", "--output", In("out")]), "--precision tf32 runs on CUDA tensor cores only");
+        AssertBadInput(Run("--precision", "half", "--output", In("out")), "'half'");
+    });
+
+    [Test]
     public void BadInput_CorruptModelFile()
     {
         File.WriteAllBytes(In("model.safetensors"), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);

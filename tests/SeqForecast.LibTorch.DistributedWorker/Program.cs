@@ -4,14 +4,16 @@ using SeqForecast.LibTorch;
 using SeqForecast.LibTorch.DistributedWorker;
 
 // One rank: reads torchrun's variables (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT, SEQFORECAST_DIST_TIMEOUT_SECONDS),
-// runs a scenario and writes its result to the file named by the last argument.
+// runs a scenario and writes its result to the file named by the last argument. SEQFORECAST_DIST_DEVICE picks the
+// device (default cpu; cuda:0 runs every rank on one GPU, as benchmarks/gpu/run.sh does).
 //   session <mse|smae> <steps> <die-at-step|-1> <out>   weights (float32) after the steps; rank die-at exits (code 3)
 //   forecast <out>                                      forecasts (float64) of a forecaster fitted through the group
 // A failure writes the message to <out>.error and exits with code 2.
 var output = args[^1];
 try
 {
-    var backend = LibTorchBackend.Cpu(threads: 1).WithDistributed(DistributedOptions.FromEnvironment());
+    var device = Environment.GetEnvironmentVariable("SEQFORECAST_DIST_DEVICE") is { Length: > 0 } name ? new LibTorchDevice(name) : LibTorchDevice.Cpu;
+    var backend = new LibTorchBackend(device, threads: 1).WithDistributed(DistributedOptions.FromEnvironment());
     var rank = backend.Distributed!.Rank;
     switch (args[0])
     {

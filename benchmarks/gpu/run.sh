@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# There: the whole GPU run in one command, on a machine with a CUDA GPU, pip's torch and cmake/g++ but no dotnet.
+# Carry out/gpu.txz (made here by benchmarks/gpu/pack.sh); this unpacks it, builds the shim against pip's libtorch and
+# runs, each step bounded: the CUDA parity and precision checks, BenchmarkDotNet (libtorch on CUDA in float32, TF32 and
+# mixed; --inProcess, as there is no SDK), PyTorch's own script in the three precisions, a 2-process Gloo run on the one
+# GPU against one process on the combined batch, and the sample on CUDA in float32 and mixed precision.
+# Results: $OUT (or ./gpu-results): log.txt as it goes, results.tgz with every output at the end.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+out=${OUT:-$PWD/gpu-results}
+work=$(mktemp -d)
+mkdir -p "$out"
+exec > >(tee "$out/log.txt") 2>&1
+[ -x out/gpu/SeqForecast.DeviceCheck ] || tar xJf out/gpu.txz
+export LIBTORCH=${LIBTORCH:-$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')}
+export LD_LIBRARY_PATH=$(python3 -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export SEQFORECAST_TORCH_NATIVE=$PWD/src/SeqForecast.LibTorch/native/build
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 PYTHONUNBUFFERED=1
+
+step() {  # step NAME SECONDS COMMAND...: output to $work/NAME.txt, the tail to the log
+    local name=$1 limit=$2 start=$SECONDS
+    shift 2
+    echo "== $name ($(date -u +%H:%M:%S))"
+    timeout "$limit" "$@" > "$work/$name.txt" 2>&1
+    echo "   exit $?, $((SECONDS - start)) s"
+    tail -n "${TAIL:-4}" "$work/$name.txt" | sed 's/^/   /'
+}
+
+{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; echo "cores $(nproc)"
+  python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'; date -u; } | tee "$work/machine.txt"
+step shim-build 300 bash src/SeqForecast.LibTorch/native/build.sh
+TAIL=40 step device-check 150 out/gpu/SeqForecast.DeviceCheck cuda:0
+SEQFORECAST_BENCH_BACKENDS=libtorch-cuda,libtorch-cuda-tf32,libtorch-cuda-mixed \
+    step bdn-train 200 out/gpu/SeqForecast.Benchmarks --filter '*TrainingBenchmarks*' --inProcess --warmupCount 2 --iterationCount 6 --artifacts "$work/bdn"
+find "$work/bdn" -name '*TrainingBenchmarks-report-github.md' -exec cp {} "$work/bdn-train-summary.md" \; 2>/dev/null
+for precision in float32 tf32 amp; do
+    TAIL=8 step "torch-cuda-$precision" 90 python3 benchmarks/pytorch/bench_pytorch.py --device cuda --precision "$precision" --seconds 2
+done
+
+# Two ranks on one GPU (Gloo, CUDA tensors through the host) against one process on the combined batch.
+dist() { RANK=$1 WORLD_SIZE=$2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$3 SEQFORECAST_DIST_DEVICE=cuda:0 SEQFORECAST_DIST_TIMEOUT_SECONDS=60 \
+    out/gpu/SeqForecast.LibTorch.DistributedWorker session mse 10 -1 "$work/dist-$4.bin"; }
+echo "== distributed ($(date -u +%H:%M:%S))"
+(dist 0 2 29611 r0 & dist 1 2 29611 r1 & wait; dist 0 1 29612 one) > "$work/distributed.txt" 2>&1
+python3 - "$work" <<'PY' 2>&1 | tee -a "$work/distributed.txt"
+import os, sys
+import numpy as np
+w = sys.argv[1]
+load = lambda n: np.fromfile(os.path.join(w, f"dist-{n}.bin"), dtype=np.float32)
+a, b, c = load("r0"), load("r1"), load("one")
+print(f"2 ranks on cuda:0, Gloo: ranks agree to {abs(a - b).max():.2e}; against one process on the combined batch {abs(a - c).max():.2e} (tolerance 1e-5)")
+PY
+
+TAIL=40 step sample-cuda-float32 150 out/gpu/SalesForecast --device cuda --model gru --output "$work/sample-float32"
+TAIL=40 step sample-cuda-mixed 150 out/gpu/SalesForecast --device cuda --model gru --precision mixed --output "$work/sample-mixed"
+for p in float32 mixed; do grep -h "^GRU,overall\|^AR,overall\|^Seasonal naive,overall" "$work/sample-$p/metrics.csv" | sed "s/^/$p: /"; done | tee "$work/sample-overall.txt"
+rm -rf "$work/bdn/"*.log
+tar czf "$out/results.tgz" -C "$work" --exclude='*.bin' --exclude='*.safetensors' --exclude='*.png' .
+ls -l "$out"
