@@ -6,7 +6,8 @@ using SeqForecast.LibTorch.DistributedWorker;
 // One rank: reads torchrun's variables (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT, SEQFORECAST_DIST_TIMEOUT_SECONDS),
 // runs a scenario and writes its result to the file named by the last argument. SEQFORECAST_DIST_DEVICE picks the
 // device (default cpu; cuda:0 runs every rank on one GPU, as benchmarks/gpu/run.sh does).
-//   session <mse|smae> <steps> <die-at-step|-1> <out>   weights (float32) after the steps; rank die-at exits (code 3)
+//   session <mse|smae|mse-mixed> <steps> <die-at-step|-1> <out>   weights (float32) after the steps, losses and skipped
+//                                                       steps beside them; rank die-at exits (code 3)
 //   forecast <out>                                      forecasts (float64) of a forecaster fitted through the group
 // A failure writes the message to <out>.error and exits with code 2.
 var output = args[^1];
@@ -19,9 +20,10 @@ try
     {
         case "session":
             int dieAt = int.Parse(args[3], CultureInfo.InvariantCulture);
-            var (parameters, losses) = Scenario.TrainSession(backend, args[1], int.Parse(args[2], CultureInfo.InvariantCulture), rank == 1 ? dieAt : -1);
+            var (parameters, losses, skipped) = Scenario.TrainSession(backend, args[1], int.Parse(args[2], CultureInfo.InvariantCulture), rank == 1 ? dieAt : -1);
             File.WriteAllBytes(output, MemoryMarshal.AsBytes(parameters.AsSpan()).ToArray());
             File.WriteAllLines(output + ".losses", losses.Select(l => l.ToString("R", CultureInfo.InvariantCulture)));
+            File.WriteAllText(output + ".skipped", skipped.ToString(CultureInfo.InvariantCulture));
             break;
         case "forecast":
             File.WriteAllBytes(output, MemoryMarshal.AsBytes(Scenario.Forecast(backend).AsSpan()).ToArray());

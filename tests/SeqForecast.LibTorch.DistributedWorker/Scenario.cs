@@ -3,6 +3,7 @@ using SeqForecast.Engine;
 using SeqForecast.Forecasting;
 using SeqForecast.Training;
 using SeqForecast.Windows;
+using SeqForecast.LibTorch;
 
 namespace SeqForecast.LibTorch.DistributedWorker;
 
@@ -19,14 +20,28 @@ public static class Scenario
 
     public static NetworkOptions Network => new(CellType.Lstm, Features, 16, 2, Values) { Dropout = 0 };
 
+    /// <summary>The loss and optimizer: Adam, except SGD with momentum for "…-mixed", whose steps would show any scale left in the gradients.</summary>
     public static TrainingSetup Setup(string loss) => new(
         loss == "smae" ? new LossOptions(LossKind.ScaledMae) : new LossOptions(LossKind.Mse),
-        new AdamOptions { LearningRate = 0.01 }) { GradientClipNorm = 1.0 };
+        loss.EndsWith("-mixed", StringComparison.Ordinal) ? new SgdOptions { LearningRate = 0.05, Momentum = 0.9 } : new AdamOptions { LearningRate = 0.01 }) { GradientClipNorm = 1.0 };
 
-    /// <summary>Runs <paramref name="steps"/> training steps on batches every rank builds alike; returns the weights and losses.</summary>
+    /// <summary>
+    /// Mixed precision starting at a loss scale of 2^130, past float32's range: the first step overflows on every rank
+    /// and in one process alike and is skipped, the scale drops to 2^10 and then doubles every 3 steps. (Near the
+    /// overflow threshold ranks and one process may skip differently: each rank's gradients are those of its own rows'
+    /// mean, larger than the whole batch's.)
+    /// </summary>
+    public static LibTorchBackend Mixed(LibTorchBackend backend) =>
+        backend.WithPrecision(LibTorchPrecision.Mixed, new LossScaling { InitialScale = Math.Pow(2, 130), BackoffFactor = Math.Pow(2, -120), GrowthInterval = 3 });
+
+    /// <summary>
+    /// Runs <paramref name="steps"/> training steps on batches every rank builds alike; returns the weights, the losses
+    /// and the steps mixed precision skipped. A loss named "…-mixed" trains in mixed precision (<see cref="Mixed"/>).
+    /// </summary>
     /// <param name="dieAt">Exit the process (code 3) before this step, to test a rank failing; -1 never.</param>
-    public static (float[] Parameters, double[] Losses) TrainSession(IBackend backend, string loss, int steps, int dieAt = -1)
+    public static (float[] Parameters, double[] Losses, long Skipped) TrainSession(LibTorchBackend backend, string loss, int steps, int dieAt = -1)
     {
+        if (loss.EndsWith("-mixed", StringComparison.Ordinal)) backend = Mixed(backend);
         using var session = backend.CreateSession(Network, Setup(loss), seed: 11);
         var random = new Random(5);
         var losses = new double[steps];
@@ -47,7 +62,7 @@ public static class Scenario
         }
         var parameters = new float[session.Layout.TotalLength];
         session.CopyParametersTo(parameters);
-        return (parameters, losses);
+        return (parameters, losses, ((LibTorchSession)session).LossScale.SkippedSteps);
     }
 
     /// <summary>Series every rank builds alike.</summary>

@@ -309,9 +309,10 @@ struct sf_model {
         pieces.reserve(params.size() + 1);
         for (auto& p : params)
             pieces.push_back(p.grad().defined() ? p.grad().reshape({-1}) : torch::zeros({p.numel()}, p.options()));
-        auto flat = torch::cat(pieces).mul_(static_cast<double>(rows));
+        // Weighted in float64: a float32 product could overflow where the mean does not (mixed precision's scaled gradients).
+        auto flat = torch::cat(pieces).to(torch::kCPU).to(torch::kFloat64).mul_(static_cast<double>(rows));
         auto tail = torch::tensor({static_cast<double>(rows), static_cast<double>(rows) * loss}, torch::kFloat64);
-        auto packed = torch::cat({flat.to(torch::kFloat64).to(torch::kCPU), tail});
+        auto packed = torch::cat({flat, tail});
         group->allreduce(packed, "averaging gradients");
         double total = packed[packed.numel() - 2].item<double>();
         if (!(total > 0)) throw std::runtime_error("the processes of the group had no rows in this step");
@@ -366,7 +367,7 @@ struct sf_model {
             norms.reserve(grads.size());
             for (auto& g : grads) norms.push_back(g.norm(2));
             auto total = norms.size() == 1 ? norms[0] : torch::stack(norms).norm(2);
-            auto coefficient = torch::clamp(options.clip_norm / (total + 1e-6), c10::nullopt, 1.0);
+            auto coefficient = torch::clamp_max(options.clip_norm / (total + 1e-6), 1.0);
             for (auto& g : grads) g.mul_(coefficient);
         }
         if (multi_tensor) multi_tensor->step();
