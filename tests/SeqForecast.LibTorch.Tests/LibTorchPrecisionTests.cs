@@ -151,6 +151,25 @@ public class LibTorchPrecisionTests
     }
 
     [Test]
+    public void PrecisionAndDistribution_Compose()
+    {
+        var group = new DistributedOptions(0, 2) { MasterPort = 29777 };
+        var scaling = new LossScaling { InitialScale = 8 };
+        var a = LibTorchBackend.Cpu(2).WithPrecision(LibTorchPrecision.Mixed, scaling).WithDistributed(group);
+        var b = LibTorchBackend.Cpu(2).WithDistributed(group).WithPrecision(LibTorchPrecision.Mixed, scaling);
+        Assert.Multiple(() =>
+        {
+            foreach (var backend in new[] { a, b })
+            {
+                Assert.That(backend.Precision, Is.EqualTo(LibTorchPrecision.Mixed));
+                Assert.That(backend.LossScaling, Is.EqualTo(scaling));
+                Assert.That(backend.Distributed, Is.EqualTo(group));
+                Assert.That(backend.Threads, Is.EqualTo(2));
+            }
+        });
+    }
+
+    [Test]
     public void BadPrecisionOptions_FailNamingTheRule()
     {
         Assert.Multiple(() =>
