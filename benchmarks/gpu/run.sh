@@ -4,7 +4,8 @@
 # runs, each step bounded: the CUDA parity and precision checks, BenchmarkDotNet (libtorch on CUDA in float32, TF32 and
 # mixed; --inProcess, as there is no SDK), PyTorch's own script in the three precisions, a 2-process Gloo run on the one
 # GPU against one process on the combined batch, and the sample on CUDA in float32 and mixed precision.
-# Results: $OUT (or ./gpu-results): log.txt as it goes, results.tgz with every output at the end.
+# Results: $OUT (or ./gpu-results): log.txt as it goes, results.tgz with every output so far after each step.
+# About 7-8 minutes in all (the steps' limits add up to more): give the run tool timeout_s=600.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${OUT:-$PWD/gpu-results}
@@ -17,13 +18,16 @@ export LD_LIBRARY_PATH=$(python3 -c 'import torch, os; print(os.path.join(os.pat
 export SEQFORECAST_TORCH_NATIVE=$PWD/src/SeqForecast.LibTorch/native/build
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 PYTHONUNBUFFERED=1
 
-step() {  # step NAME SECONDS COMMAND...: output to $work/NAME.txt, the tail to the log
+pack() { tar czf "$out/results.tgz" -C "$work" --exclude='*.bin' --exclude='*.safetensors' --exclude='*.png' --exclude='*.log' . 2>/dev/null; }
+
+step() {  # step NAME SECONDS COMMAND...: output to $work/NAME.txt, the tail to the log; results.tgz refreshed after each
     local name=$1 limit=$2 start=$SECONDS
     shift 2
     echo "== $name ($(date -u +%H:%M:%S))"
     timeout "$limit" "$@" > "$work/$name.txt" 2>&1
     echo "   exit $?, $((SECONDS - start)) s"
     tail -n "${TAIL:-4}" "$work/$name.txt" | sed 's/^/   /'
+    pack
 }
 
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; echo "cores $(nproc)"
@@ -34,7 +38,7 @@ SEQFORECAST_BENCH_BACKENDS=libtorch-cuda,libtorch-cuda-tf32,libtorch-cuda-mixed 
     step bdn-train 200 out/gpu/SeqForecast.Benchmarks --filter '*TrainingBenchmarks*' --inProcess --warmupCount 2 --iterationCount 6 --artifacts "$work/bdn"
 find "$work/bdn" -name '*TrainingBenchmarks-report-github.md' -exec cp {} "$work/bdn-train-summary.md" \; 2>/dev/null
 for precision in float32 tf32 amp; do
-    TAIL=8 step "torch-cuda-$precision" 90 python3 benchmarks/pytorch/bench_pytorch.py --device cuda --precision "$precision" --seconds 2
+    TAIL=8 step "torch-cuda-$precision" 90 python3 benchmarks/pytorch/bench_pytorch.py --device cuda --precision "$precision" --seconds 1.5
 done
 
 # Two ranks on one GPU (Gloo, CUDA tensors through the host) against one process on the combined batch.
@@ -54,6 +58,5 @@ PY
 TAIL=40 step sample-cuda-float32 150 out/gpu/SalesForecast --device cuda --model gru --output "$work/sample-float32"
 TAIL=40 step sample-cuda-mixed 150 out/gpu/SalesForecast --device cuda --model gru --precision mixed --output "$work/sample-mixed"
 for p in float32 mixed; do grep -h "^GRU,overall\|^AR,overall\|^Seasonal naive,overall" "$work/sample-$p/metrics.csv" | sed "s/^/$p: /"; done | tee "$work/sample-overall.txt"
-rm -rf "$work/bdn/"*.log
-tar czf "$out/results.tgz" -C "$work" --exclude='*.bin' --exclude='*.safetensors' --exclude='*.png' .
+pack
 ls -l "$out"
