@@ -58,3 +58,8 @@ public sealed record LossScaling
             throw new ArgumentOutOfRangeException(nameof(GrowthInterval), GrowthInterval, $"growth interval ({GrowthInterval}) must be >= 1");
     }
 }
+
+/// <summary>Where a session's dynamic loss scaling stands (<see cref="LibTorchSession.LossScale"/>).</summary>
+/// <param name="Scale">The loss scale of the next step (1 outside mixed precision).</param>
+/// <param name="SkippedSteps">Training steps skipped so far because their gradients were not finite (0 outside mixed precision).</param>
+public readonly record struct LossScaleState(double Scale, long SkippedSteps);

@@ -39,7 +39,7 @@ public sealed unsafe class LibTorchSession : INetworkSession
     /// Mixed precision: the current loss scale and the training steps skipped so far because their gradients were not
     /// finite (the scale then halves, by default). Other modes: 1 and 0.
     /// </summary>
-    public (double Scale, long SkippedSteps) LossScale
+    public LossScaleState LossScale
     {
         get
         {
@@ -47,7 +47,7 @@ public sealed unsafe class LibTorchSession : INetworkSession
             try
             {
                 NativeMethods.Check(NativeMethods.sf_loss_scale(_handle, out var scale, out var skipped), "loss scale");
-                return (scale, skipped);
+                return new LossScaleState(scale, skipped);
             }
             finally
             {

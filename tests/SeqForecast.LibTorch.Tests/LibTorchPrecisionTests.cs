@@ -70,7 +70,7 @@ public class LibTorchPrecisionTests
             mixedLoss = mixed.TrainStep(tx, ty, Batch, Time);
         }
         Assert.That(mixedLoss, Is.EqualTo(fullLoss).Within(0.05 * fullLoss), "after 40 steps mixed precision has learned as much as float32");
-        Assert.That(((LibTorchSession)mixed).LossScale, Is.EqualTo((65536.0, 0L)), "no overflow at the default scale");
+        Assert.That(((LibTorchSession)mixed).LossScale, Is.EqualTo(new LossScaleState(65536, 0)), "no overflow at the default scale");
     }
 
     [TestCase(LossKind.Mse)]
@@ -117,7 +117,7 @@ public class LibTorchPrecisionTests
     {
         using var session = (LibTorchSession)Mixed(initialScale: 4, growthInterval: 2).CreateSession(Network, Adam, 3);
         Train(session, 5);
-        Assert.That(session.LossScale, Is.EqualTo((16.0, 0L)), "doubled after steps 2 and 4");
+        Assert.That(session.LossScale, Is.EqualTo(new LossScaleState(16, 0)), "doubled after steps 2 and 4");
     }
 
     [Test]
@@ -125,7 +125,7 @@ public class LibTorchPrecisionTests
     {
         using var session = (LibTorchSession)LibTorchBackend.Cpu(1).CreateSession(Network, Adam, 3);
         Train(session, 2);
-        Assert.That(session.LossScale, Is.EqualTo((1.0, 0L)));
+        Assert.That(session.LossScale, Is.EqualTo(new LossScaleState(1, 0)));
     }
 
     [Test]
