@@ -78,7 +78,7 @@ public sealed class LibTorchBackend : IBackend
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        return new LibTorchBackend(Device, Threads) { Distributed = options, Precision = Precision, LossScaling = LossScaling, MultiTensorAdam = MultiTensorAdam };
+        return With(options, Precision, LossScaling);
     }
 
     /// <summary>
@@ -96,8 +96,11 @@ public sealed class LibTorchBackend : IBackend
             throw new ArgumentOutOfRangeException(nameof(precision), precision, $"precision Tf32 runs on CUDA tensor cores only; device {Device} computes in float32 (use Float32 or Mixed)");
         scaling ??= new LossScaling();
         scaling.Validate();
-        return new LibTorchBackend(Device, Threads) { Distributed = Distributed, Precision = precision, LossScaling = scaling, MultiTensorAdam = MultiTensorAdam };
+        return With(Distributed, precision, scaling);
     }
+
+    private LibTorchBackend With(DistributedOptions? distributed, LibTorchPrecision precision, LossScaling scaling) =>
+        new(Device, Threads) { Distributed = distributed, Precision = precision, LossScaling = scaling, MultiTensorAdam = MultiTensorAdam };
 
     /// <inheritdoc />
     public string Name => Precision == LibTorchPrecision.Float32 ? $"libtorch-{Device}" : $"libtorch-{Device}-{Precision.ToString().ToLowerInvariant()}";

@@ -475,11 +475,14 @@ int sf_train_step(sf_model* model, const float* inputs, const float* targets, in
             double value = 0;
             torch::Tensor computed;
             if (batch > 0) {
-                auto scope = model->compute();
-                computed = model->loss(model->forward(model->input(inputs, batch, time)), model->target(targets, batch));
+                {
+                    auto scope = model->compute();  // autocast covers the forward pass and the loss, not backward
+                    computed = model->loss(model->forward(model->input(inputs, batch, time)), model->target(targets, batch));
+                }
+                model->scaled(computed).backward();
+            } else {
+                model->zero_gradients();
             }
-            if (batch > 0) model->scaled(computed).backward();
-            else model->zero_gradients();
             if (model->group) {
                 if (batch > 0) value = computed.item<double>();
                 model->reduce(batch, value);
