@@ -95,16 +95,19 @@ public class PredictBenchmarks : SessionBenchmark
 /// <summary>
 /// The backends benchmarks run on: the managed engine always, libtorch on the CPU where the shim loads, and libtorch on
 /// CUDA where a GPU is visible, in float32 and in its two precision modes (TF32, mixed float16). SEQFORECAST_BENCH_BACKENDS
-/// (a comma-separated list of these names) keeps only those named.
+/// (a comma-separated list of these names) keeps only those named; libtorch-cpu-mixed (bfloat16 on the CPU) runs only
+/// when named there.
 /// </summary>
 public static class BackendFactory
 {
+    private const string CpuMixed = "libtorch-cpu-mixed";
+
     public static IEnumerable<string> Available
     {
         get
         {
             var only = Environment.GetEnvironmentVariable("SEQFORECAST_BENCH_BACKENDS")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            return only is { Length: > 0 } ? Detected().Where(only.Contains) : Detected();
+            return only is { Length: > 0 } ? Detected().Where(only.Contains) : Detected().Where(name => name != CpuMixed);
         }
     }
 
@@ -113,6 +116,7 @@ public static class BackendFactory
         yield return "managed";
         if (!SeqForecast.LibTorch.LibTorchBackend.TryLoad(out _)) yield break;
         yield return "libtorch-cpu";
+        yield return CpuMixed;
         if (SeqForecast.LibTorch.LibTorchBackend.CudaDeviceCount == 0) yield break;
         yield return "libtorch-cuda";
         yield return "libtorch-cuda-tf32";
@@ -123,6 +127,7 @@ public static class BackendFactory
     {
         "managed" => ManagedBackend.Default,
         "libtorch-cpu" => SeqForecast.LibTorch.LibTorchBackend.Cpu(1),
+        CpuMixed => SeqForecast.LibTorch.LibTorchBackend.Cpu(1).WithPrecision(SeqForecast.LibTorch.LibTorchPrecision.Mixed),
         "libtorch-cuda" => SeqForecast.LibTorch.LibTorchBackend.Cuda(),
         "libtorch-cuda-tf32" => SeqForecast.LibTorch.LibTorchBackend.Cuda().WithPrecision(SeqForecast.LibTorch.LibTorchPrecision.Tf32),
         "libtorch-cuda-mixed" => SeqForecast.LibTorch.LibTorchBackend.Cuda().WithPrecision(SeqForecast.LibTorch.LibTorchPrecision.Mixed),

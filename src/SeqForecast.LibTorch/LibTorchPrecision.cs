@@ -15,10 +15,11 @@ public enum LibTorchPrecision
 
     /// <summary>
     /// Automatic mixed precision: each call runs under libtorch's autocast (float16 on CUDA, where cuDNN's RNN runs in half
-    /// precision; bfloat16 on the CPU, where libtorch's CPU autocast lowers only the matrix products it lists) with
+    /// precision; bfloat16 on the CPU, where libtorch's CPU autocast lowers the matrix products it lists) with
     /// float32 master weights, and training uses dynamic loss scaling (<see cref="LossScaling"/>): gradients are
     /// unscaled before clipping, and a step whose gradients are not finite is skipped and lowers the scale. Meant for
-    /// GPUs: on a CPU without bfloat16 units it is slower than float32 (3.5× slower on an AVX2 AMD EPYC with libtorch 1.13).
+    /// GPUs: on a CPU without bfloat16 units it is much slower than float32 (a training step 6–24× slower on an AVX2 AMD
+    /// EPYC with libtorch 1.13, BenchmarkDotNet).
     /// </summary>
     Mixed = 2,
 }

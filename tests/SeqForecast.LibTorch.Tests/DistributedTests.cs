@@ -27,7 +27,7 @@ public class DistributedTests
         var ranks = results.Select(r => MemoryMarshal.Cast<byte, float>(r.Output).ToArray()).ToArray();
         var losses = results[0].Losses.Select(double.Parse).ToArray();
         bool mixed = loss.EndsWith("-mixed", StringComparison.Ordinal);
-        // Mixed precision on the CPU rounds the gradients flowing back through the bfloat16 head on each rank's rows, and
+        // Mixed precision on the CPU rounds the gradients flowing back through the bfloat16 products on each rank's rows, and
         // in one process on all rows: the results agree to bfloat16's rounding of the gradients, not float32's.
         double tolerance = mixed ? 1e-3 : 1e-5;
         Assert.Multiple(() =>

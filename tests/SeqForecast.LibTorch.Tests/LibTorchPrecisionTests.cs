@@ -59,7 +59,7 @@ public class LibTorchPrecisionTests
         double difference = a.Zip(b, (p, q) => Math.Abs(p - q)).Max();
         Assert.Multiple(() =>
         {
-            Assert.That(difference, Is.GreaterThan(0), "the head ran in bfloat16, so the outputs are not float32's bits");
+            Assert.That(difference, Is.GreaterThan(0), "the matrix products ran in bfloat16, so the outputs are not float32's bits");
             Assert.That(difference, Is.LessThan(2e-2), "bfloat16 keeps 8 bits of mantissa: close to float32");
         });
         double fullLoss = 0, mixedLoss = 0;
