@@ -168,6 +168,18 @@ internal static unsafe class Gemm
     {
         // Tile scratch lives here, not in the kernels: a stackalloc inside a kernel makes the JIT spill its accumulators.
         var tile = stackalloc float[MR * NR];
+        if (k >= DeepK)
+        {
+            // Deep products (the weight gradients, K = T·B): one row block of A against every panel of B in turn.
+            for (int blk = rowBlockStart; blk < rowBlockEnd; blk++)
+            {
+                float* a = packedA + (long)blk * MR * k;
+                int rows = Math.Min(MR, m - blk * MR);
+                for (int p = panelStart; p < panelEnd; p++)
+                    Tile(k, a, packedB + (long)p * NR * k, c + (long)blk * MR * ldc + p * NR, ldc, rows, Math.Min(NR, n - p * NR), accumulate, null, tile);
+            }
+            return;
+        }
         for (int p = panelStart; p < panelEnd; p++)
         {
             float* b = packedB + (long)p * NR * k;
@@ -180,6 +192,14 @@ internal static unsafe class Gemm
             }
         }
     }
+
+    /// <summary>
+    /// K from which <see cref="MultiplyTiles"/> walks row blocks outermost (each row block of A against every panel)
+    /// instead of panels outermost. Only the order of independent tiles changes, so the bits do not. Measured with
+    /// <c>probe-gemm</c>-style loops on the AMD EPYC VM (2026-12-02): 4–29 % faster at 1024×256×2048 and 12–19 % at
+    /// 1024×512×2048, no change at K ≤ 1024.
+    /// </summary>
+    internal const int DeepK = 1536;
 
     /// <summary>One MR×NR tile with the widest micro-kernel the hardware accelerates.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

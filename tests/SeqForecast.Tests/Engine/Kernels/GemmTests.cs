@@ -73,6 +73,31 @@ public class GemmTests
             Assert.That(actual[i], Is.EqualTo(expected[i] + initial[i]).Within(1e-5));
     }
 
+    // Below and at Gemm.DeepK the tiles are walked in different orders (panels outermost, then row blocks outermost);
+    // either way each output is the FMA chain over k in order, added to C once at the end.
+    [TestCase(13, 33, 40)]
+    [TestCase(13, 33, Gemm.DeepK)]
+    [TestCase(20, 70, Gemm.DeepK + 7)]
+    public void Multiply_IsTheInOrderFmaChainForShallowAndDeepK(int m, int n, int k)
+    {
+        var a = Random(m * k, 8);
+        var b = Random(k * n, 9);
+        var initial = Random(m * n, 10);
+        var expected = new float[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                float chain = 0;
+                for (int kk = 0; kk < k; kk++) chain = MathF.FusedMultiplyAdd(a[i * k + kk], b[kk * n + j], chain);
+                expected[i * n + j] = initial[i * n + j] + chain;
+            }
+        Assert.Multiple(() =>
+        {
+            Assert.That(Multiply(a, false, b, false, m, n, k, 1, initial), Is.EqualTo(expected));
+            Assert.That(Multiply(a, false, b, false, m, n, k, 2, initial), Is.EqualTo(expected));
+        });
+    }
+
     [TestCase(64, 256, 129)]
     [TestCase(256, 64, 64)]
     [TestCase(7, 300, 33)]
