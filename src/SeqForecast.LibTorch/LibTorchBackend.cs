@@ -65,6 +65,30 @@ public sealed class LibTorchBackend : IBackend
     /// <summary>The loss scaling of <see cref="LibTorchPrecision.Mixed"/> sessions.</summary>
     public LossScaling LossScaling { get; private init; } = new();
 
+    /// <summary>
+    /// Most bytes of training windows (inputs and targets, float32) a session keeps on its device, so that a training
+    /// step uploads only the batch's window indices (<see cref="IResidentTraining"/>; the <see cref="Training.Trainer"/>
+    /// uses it when the whole training set fits). Default: <see cref="DefaultCudaResidentBytes"/> on CUDA, 0 (off) on
+    /// the CPU, where a step reads the host batch in place. Set with <see cref="WithResidentWindows"/>.
+    /// </summary>
+    public long ResidentWindowBytes => ResidentOverride ?? (Device.IsCuda ? DefaultCudaResidentBytes : 0);
+
+    private long? ResidentOverride { get; init; }
+
+    /// <summary>The default <see cref="ResidentWindowBytes"/> on CUDA devices: 2 GiB.</summary>
+    public const long DefaultCudaResidentBytes = 2L << 30;
+
+    /// <summary>
+    /// This backend keeping up to <paramref name="maxBytes"/> of training windows on the device (0 turns it off). The
+    /// windows of a training set take windows × (lookback × features + outputs) × 4 bytes.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxBytes"/> is negative.</exception>
+    public LibTorchBackend WithResidentWindows(long maxBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        return With(Distributed, Precision, LossScaling, maxBytes);
+    }
+
     /// <summary>Adam/AdamW as one multi-tensor update: null on CUDA only (the shim's default), or always / never (tests).</summary>
     internal bool? MultiTensorAdam { get; init; }
 
@@ -78,7 +102,7 @@ public sealed class LibTorchBackend : IBackend
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        return With(options, Precision, LossScaling);
+        return With(options, Precision, LossScaling, ResidentOverride);
     }
 
     /// <summary>
@@ -96,11 +120,11 @@ public sealed class LibTorchBackend : IBackend
             throw new ArgumentOutOfRangeException(nameof(precision), precision, $"precision Tf32 runs on CUDA tensor cores only; device {Device} computes in float32 (use Float32 or Mixed)");
         scaling ??= new LossScaling();
         scaling.Validate();
-        return With(Distributed, precision, scaling);
+        return With(Distributed, precision, scaling, ResidentOverride);
     }
 
-    private LibTorchBackend With(DistributedOptions? distributed, LibTorchPrecision precision, LossScaling scaling) =>
-        new(Device, Threads) { Distributed = distributed, Precision = precision, LossScaling = scaling, MultiTensorAdam = MultiTensorAdam };
+    private LibTorchBackend With(DistributedOptions? distributed, LibTorchPrecision precision, LossScaling scaling, long? resident) =>
+        new(Device, Threads) { Distributed = distributed, Precision = precision, LossScaling = scaling, MultiTensorAdam = MultiTensorAdam, ResidentOverride = resident };
 
     /// <inheritdoc />
     public string Name => Precision == LibTorchPrecision.Float32 ? $"libtorch-{Device}" : $"libtorch-{Device}-{Precision.ToString().ToLowerInvariant()}";
@@ -169,7 +193,7 @@ public sealed class LibTorchBackend : IBackend
         options.GrowthInterval = LossScaling.GrowthInterval;
         options.MultiTensorAdam = MultiTensorAdam switch { null => 0, false => 1, true => 2 };
         NativeMethods.Check(NativeMethods.sf_create(options, Device.Name, out var pointer), $"creating the model on {Device}");
-        var session = new LibTorchSession(ModelHandle.Wrap(pointer), network, training);
+        var session = new LibTorchSession(ModelHandle.Wrap(pointer), network, training, ResidentWindowBytes);
         try
         {
             var initial = new float[session.Layout.TotalLength];

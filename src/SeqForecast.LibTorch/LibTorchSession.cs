@@ -12,7 +12,7 @@ namespace SeqForecast.LibTorch;
 /// concurrently, training and parameter changes exclusively. Dispose frees the native model; a session that is never
 /// disposed is freed by its SafeHandle's finalizer.
 /// </summary>
-public sealed unsafe class LibTorchSession : INetworkSession
+public sealed unsafe class LibTorchSession : INetworkSession, IResidentTraining
 {
     private readonly ModelHandle _handle;
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
@@ -21,9 +21,11 @@ public sealed unsafe class LibTorchSession : INetworkSession
     private float[] _dOutputs = [];
     private double _learningRate;
     private DistributedOptions? _distributed;
+    private long[] _indices = [];
 
-    internal LibTorchSession(ModelHandle handle, NetworkOptions network, TrainingSetup training)
+    internal LibTorchSession(ModelHandle handle, NetworkOptions network, TrainingSetup training, long residentBytes = 0)
     {
+        ResidentLimitBytes = residentBytes;
         _handle = handle;
         Network = network;
         Training = training;
@@ -116,6 +118,89 @@ public sealed unsafe class LibTorchSession : INetworkSession
                     NativeMethods.Check(NativeMethods.sf_backward_step(_handle, d, ref loss), "train step (backward)");
                 return loss;
             }
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>
+    /// Bytes of training windows this session keeps on its device for <see cref="IResidentTraining"/> (from
+    /// <see cref="LibTorchBackend.ResidentWindowBytes"/>; 0: none).
+    /// </summary>
+    public long ResidentLimitBytes { get; }
+
+    /// <inheritdoc />
+    /// <remarks>True when the windows' inputs and targets fit in <see cref="ResidentLimitBytes"/> and the loss runs
+    /// natively (MSE, MAE, Huber); the other losses need each batch's outputs on the host anyway.</remarks>
+    public bool TakesResidentWindows(long windows, int timeSteps)
+    {
+        if (windows <= 0 || timeSteps <= 0 || !_nativeLoss || ResidentLimitBytes <= 0) return false;
+        long perWindow = ((long)timeSteps * Network.InputSize + Network.OutputSize) * sizeof(float);
+        return windows <= ResidentLimitBytes / perWindow;
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="LibTorchException">The device has no room for them.</exception>
+    public IResidentWindows CreateResidentWindows(int windows, int timeSteps)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(windows);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(timeSteps);
+        EnterWrite();
+        try
+        {
+            NativeMethods.Check(NativeMethods.sf_windows_create(_handle, windows, timeSteps, out var pointer), $"allocating {windows} resident windows of {timeSteps} steps");
+            return new LibTorchResidentWindows(this, WindowsHandle.Wrap(pointer), windows, timeSteps, Network.InputSize, Network.OutputSize);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    internal void WriteResident(WindowsHandle windows, int first, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int count)
+    {
+        EnterWrite();
+        try
+        {
+            fixed (float* x = inputs)
+            fixed (float* y = targets)
+                NativeMethods.Check(NativeMethods.sf_windows_write(windows, first, x, y, count), "writing resident windows");
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>With a process group, every rank passes the whole batch's indices; each trains on its share of them,
+    /// as <see cref="TrainStep(ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, LossContext)"/> does.</remarks>
+    public double TrainStep(IResidentWindows windows, ReadOnlySpan<int> indices)
+    {
+        ArgumentNullException.ThrowIfNull(windows);
+        if (windows is not LibTorchResidentWindows resident || !ReferenceEquals(resident.Owner, this))
+            throw new ArgumentException("the resident windows were created by another session; create them with this session's CreateResidentWindows", nameof(windows));
+        if (indices.IsEmpty) throw new ArgumentOutOfRangeException(nameof(indices), 0, "a training step needs at least one window index");
+        for (int i = 0; i < indices.Length; i++)
+            if ((uint)indices[i] >= (uint)resident.Count)
+                throw new ArgumentOutOfRangeException(nameof(indices), indices[i], $"window index {indices[i]} (position {i}) must be in [0, {resident.Count})");
+        if (_distributed is { } group)
+        {
+            var (start, end) = group.Share(indices.Length);
+            indices = indices[start..end];
+        }
+        EnterWrite();
+        try
+        {
+            ObjectDisposedException.ThrowIf(resident.Handle.IsClosed, resident);
+            if (_indices.Length < indices.Length) _indices = new long[indices.Length];
+            for (int i = 0; i < indices.Length; i++) _indices[i] = indices[i];
+            double loss;
+            fixed (long* rows = _indices)
+                NativeMethods.Check(NativeMethods.sf_train_step_indexed(_handle, resident.Handle, rows, indices.Length, out loss), "train step (resident windows)");
+            return loss;
         }
         finally
         {

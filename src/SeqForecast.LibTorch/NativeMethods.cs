@@ -45,6 +45,10 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] public static partial int sf_create(in NativeModelOptions options, string device, out IntPtr model);
     [LibraryImport(Library)] public static partial void sf_free(IntPtr model);
     [LibraryImport(Library)] public static partial int sf_train_step(ModelHandle model, float* inputs, float* targets, int batch, int time, out double loss);
+    [LibraryImport(Library)] public static partial int sf_windows_create(ModelHandle model, long count, int time, out IntPtr windows);
+    [LibraryImport(Library)] public static partial int sf_windows_write(WindowsHandle windows, long first, float* inputs, float* targets, long count);
+    [LibraryImport(Library)] public static partial void sf_windows_free(IntPtr windows);
+    [LibraryImport(Library)] public static partial int sf_train_step_indexed(ModelHandle model, WindowsHandle windows, long* indices, int batch, out double loss);
     [LibraryImport(Library)] public static partial int sf_forward_train(ModelHandle model, float* inputs, int batch, int time, float* outputs);
     [LibraryImport(Library)] public static partial int sf_backward_step(ModelHandle model, float* dOutputs, ref double loss);
     [LibraryImport(Library)] public static partial int sf_evaluate(ModelHandle model, float* inputs, float* targets, int batch, int time, out double loss);
@@ -58,7 +62,7 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library)] public static partial int sf_attach_group(ModelHandle model, IntPtr group);
 
     /// <summary>The shim's C ABI version this assembly calls (SF_ABI_VERSION in native/seqforecast_torch.h).</summary>
-    public const int AbiVersion = 3;
+    public const int AbiVersion = 4;
 
     /// <summary>Throws <see cref="LibTorchException"/> with the shim's message when <paramref name="status"/> is not 0.</summary>
     public static void Check(int status, string operation)
@@ -139,6 +143,29 @@ internal sealed class ModelHandle : SafeHandle
     public static ModelHandle Wrap(IntPtr pointer)
     {
         var result = new ModelHandle();
+        result.SetHandle(pointer);
+        return result;
+    }
+}
+
+/// <summary>Owns one native set of resident windows; <see cref="SafeHandle.Dispose()"/> frees its device memory.</summary>
+internal sealed class WindowsHandle : SafeHandle
+{
+    public WindowsHandle() : base(IntPtr.Zero, ownsHandle: true)
+    {
+    }
+
+    public override bool IsInvalid => handle == IntPtr.Zero;
+
+    protected override bool ReleaseHandle()
+    {
+        NativeMethods.sf_windows_free(handle);
+        return true;
+    }
+
+    public static WindowsHandle Wrap(IntPtr pointer)
+    {
+        var result = new WindowsHandle();
         result.SetHandle(pointer);
         return result;
     }

@@ -6,7 +6,7 @@ using SeqForecast.LibTorch.DistributedWorker;
 // One rank: reads torchrun's variables (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT, SEQFORECAST_DIST_TIMEOUT_SECONDS),
 // runs a scenario and writes its result to the file named by the last argument. SEQFORECAST_DIST_DEVICE picks the
 // device (default cpu; cuda:0 runs every rank on one GPU, as benchmarks/gpu/run.sh does).
-//   session <mse|smae|mse-mixed> <steps> <die-at-step|-1> <out>   weights (float32) after the steps, losses and skipped
+//   session <mse|smae|mse-mixed|mse-resident> <steps> <die-at-step|-1> <out>   weights (float32) after the steps, losses and skipped
 //                                                       steps beside them; rank die-at exits (code 3)
 //   forecast <out>                                      forecasts (float64) of a forecaster fitted through the group
 // A failure writes the message to <out>.error and exits with code 2.

@@ -36,13 +36,20 @@ public static class Scenario
 
     /// <summary>
     /// Runs <paramref name="steps"/> training steps on batches every rank builds alike; returns the weights, the losses
-    /// and the steps mixed precision skipped. A loss named "…-mixed" trains in mixed precision (<see cref="Mixed"/>).
+    /// and the steps mixed precision skipped. A loss named "…-mixed" trains in mixed precision (<see cref="Mixed"/>);
+    /// "mse-resident" trains with MSE on resident windows (<see cref="IResidentTraining"/>): every step's batch is
+    /// written to the device first, in reverse order, and each step gathers its rows back by index, so its batches are
+    /// those of "mse".
     /// </summary>
     /// <param name="dieAt">Exit the process (code 3) before this step, to test a rank failing; -1 never.</param>
     public static (float[] Parameters, double[] Losses, long Skipped) TrainSession(LibTorchBackend backend, string loss, int steps, int dieAt = -1)
     {
         if (loss.EndsWith("-mixed", StringComparison.Ordinal)) backend = Mixed(backend);
+        bool resident = loss == "mse-resident";
+        if (resident) backend = backend.WithResidentWindows(64L << 20);
         using var session = backend.CreateSession(Network, Setup(loss), seed: 11);
+        using var windows = resident ? ((IResidentTraining)session).CreateResidentWindows(steps * Batch, Time) : null;
+        var indices = new int[Batch];
         var random = new Random(5);
         var losses = new double[steps];
         var inputs = new float[Batch * Time * Features];
@@ -50,15 +57,33 @@ public static class Scenario
         var scale = new float[Batch * Values];
         var offset = new float[Batch * Values];
         var weight = new float[Batch];
-        for (int step = 0; step < steps; step++)
+        for (int pass = resident ? 0 : 1; pass < 2; pass++)
         {
-            if (step == dieAt) Environment.Exit(3);
-            for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)(random.NextDouble() * 2 - 1);
-            for (int i = 0; i < targets.Length; i++) targets[i] = (float)(random.NextDouble() * 2 - 1);
-            for (int i = 0; i < scale.Length; i++) (scale[i], offset[i]) = ((float)(0.5 + random.NextDouble()), (float)random.NextDouble());
-            for (int i = 0; i < weight.Length; i++) weight[i] = (float)(0.5 + random.NextDouble());
-            var context = loss == "smae" ? new LossContext(scale, offset, weight) : default;
-            losses[step] = session.TrainStep(inputs, targets, Batch, Time, context);
+            // Resident windows: pass 0 writes every step's batch to the device, pass 1 trains on them by index.
+            random = new Random(5);
+            for (int step = 0; step < steps; step++)
+            {
+                if (pass == 1 && step == dieAt) Environment.Exit(3);
+                for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)(random.NextDouble() * 2 - 1);
+                for (int i = 0; i < targets.Length; i++) targets[i] = (float)(random.NextDouble() * 2 - 1);
+                for (int i = 0; i < scale.Length; i++) (scale[i], offset[i]) = ((float)(0.5 + random.NextDouble()), (float)random.NextDouble());
+                for (int i = 0; i < weight.Length; i++) weight[i] = (float)(0.5 + random.NextDouble());
+                var context = loss == "smae" ? new LossContext(scale, offset, weight) : default;
+                if (!resident)
+                {
+                    losses[step] = session.TrainStep(inputs, targets, Batch, Time, context);
+                    continue;
+                }
+                // Window step·Batch + r holds row Batch − 1 − r of the step's batch.
+                int windowFloats = Time * Features;
+                for (int r = 0; r < Batch; r++)
+                {
+                    int row = Batch - 1 - r;
+                    if (pass == 0) windows!.Write(step * Batch + r, inputs.AsSpan(row * windowFloats, windowFloats), targets.AsSpan(row * Values, Values), 1);
+                    indices[row] = step * Batch + r;
+                }
+                if (pass == 1) losses[step] = ((IResidentTraining)session).TrainStep(windows!, indices);
+            }
         }
         var parameters = new float[session.Layout.TotalLength];
         session.CopyParametersTo(parameters);

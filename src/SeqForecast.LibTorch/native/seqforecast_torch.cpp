@@ -265,9 +265,13 @@ struct sf_model {
     // keeps the buffer until the copy is done, and each call takes its own, so concurrent predictions are safe. On the
     // CPU the caller's buffer is used as it is (it stays pinned and unchanged for the whole call).
     torch::Tensor upload(const float* data, at::IntArrayRef shape) const {
-        auto host = torch::from_blob(const_cast<float*>(data), shape, torch::kFloat32);
+        return upload(const_cast<float*>(data), shape, torch::kFloat32);
+    }
+
+    torch::Tensor upload(void* data, at::IntArrayRef shape, torch::ScalarType type) const {
+        auto host = torch::from_blob(data, shape, type);
         if (!device.is_cuda()) return host.to(device);
-        auto pinned = torch::empty(shape, torch::TensorOptions().dtype(torch::kFloat32).pinned_memory(true));
+        auto pinned = torch::empty(shape, torch::TensorOptions().dtype(type).pinned_memory(true));
         pinned.copy_(host);
         return pinned.to(device, /*non_blocking=*/true);
     }
@@ -466,38 +470,106 @@ void sf_free(sf_model* model) { delete model; }
 
 // Training passes switch the module to training mode and back, so between them it is always in eval mode and
 // concurrent sf_predict calls never write module state.
+struct sf_windows {
+    torch::Tensor inputs;   // [count, time, input] on the model's device
+    torch::Tensor targets;  // [count, output]
+    int64_t count;
+    int32_t time, input_size, output_size;
+};
+
+static void check_batch(const sf_model* model, int32_t batch) {
+    if (batch < 0 || (batch == 0 && !model->group)) throw std::invalid_argument("batch (" + std::to_string(batch) + ") must be > 0");
+}
+
+// One training step on a batch that is already on the device (x and y undefined for an empty share).
+static void train_on(sf_model* model, int32_t batch, const torch::Tensor& x, const torch::Tensor& y, double* loss) {
+    model->net->train();
+    try {
+        model->zero_grad();
+        double value = 0;
+        torch::Tensor computed;
+        if (batch > 0) {
+            {
+                auto scope = model->compute();  // autocast covers the forward pass and the loss, not backward
+                computed = model->loss(model->forward(x), y);
+            }
+            model->scaled(computed).backward();
+        } else {
+            model->zero_gradients();
+        }
+        if (model->group) {
+            if (batch > 0) value = computed.item<double>();
+            model->reduce(batch, value);
+            model->clip_and_step();
+        } else {
+            // The step is queued before the loss is read, so the host does not wait for the device in between.
+            model->clip_and_step();
+            value = computed.item<double>();
+        }
+        *loss = value;
+    } catch (...) {
+        model->net->eval();
+        throw;
+    }
+    model->net->eval();
+}
+
 int sf_train_step(sf_model* model, const float* inputs, const float* targets, int32_t batch, int32_t time, double* loss) {
     return guarded([&] {
-        if (batch < 0 || (batch == 0 && !model->group)) throw std::invalid_argument("batch (" + std::to_string(batch) + ") must be > 0");
-        model->net->train();
-        try {
-            model->zero_grad();
-            double value = 0;
-            torch::Tensor computed;
-            if (batch > 0) {
-                {
-                    auto scope = model->compute();  // autocast covers the forward pass and the loss, not backward
-                    computed = model->loss(model->forward(model->input(inputs, batch, time)), model->target(targets, batch));
-                }
-                model->scaled(computed).backward();
-            } else {
-                model->zero_gradients();
-            }
-            if (model->group) {
-                if (batch > 0) value = computed.item<double>();
-                model->reduce(batch, value);
-                model->clip_and_step();
-            } else {
-                // The step is queued before the loss is read, so the host does not wait for the device in between.
-                model->clip_and_step();
-                value = computed.item<double>();
-            }
-            *loss = value;
-        } catch (...) {
-            model->net->eval();
-            throw;
+        check_batch(model, batch);
+        torch::Tensor x, y;
+        if (batch > 0) {
+            x = model->input(inputs, batch, time);
+            y = model->target(targets, batch);
         }
-        model->net->eval();
+        train_on(model, batch, x, y, loss);
+    });
+}
+
+int sf_windows_create(sf_model* model, int64_t count, int32_t time, sf_windows** windows) {
+    return guarded([&] {
+        if (count <= 0) throw std::invalid_argument("window count (" + std::to_string(count) + ") must be > 0");
+        if (time <= 0) throw std::invalid_argument("time steps (" + std::to_string(time) + ") must be > 0");
+        auto created = std::make_unique<sf_windows>();
+        auto options = torch::TensorOptions().dtype(torch::kFloat32).device(model->device);
+        created->inputs = torch::empty({count, time, model->options.input_size}, options);
+        created->targets = torch::empty({count, model->options.output_size}, options);
+        created->count = count;
+        created->time = time;
+        created->input_size = model->options.input_size;
+        created->output_size = model->options.output_size;
+        *windows = created.release();
+    });
+}
+
+int sf_windows_write(sf_windows* windows, int64_t first, const float* inputs, const float* targets, int64_t count) {
+    return guarded([&] {
+        if (first < 0 || count < 0 || first + count > windows->count)
+            throw std::invalid_argument("windows [" + std::to_string(first) + ", " + std::to_string(first + count) + ") must lie in [0, " + std::to_string(windows->count) + ")");
+        if (count == 0) return;
+        windows->inputs.narrow(0, first, count).copy_(torch::from_blob(const_cast<float*>(inputs), {count, windows->time, windows->input_size}, torch::kFloat32));
+        windows->targets.narrow(0, first, count).copy_(torch::from_blob(const_cast<float*>(targets), {count, windows->output_size}, torch::kFloat32));
+    });
+}
+
+void sf_windows_free(sf_windows* windows) { delete windows; }
+
+int sf_train_step_indexed(sf_model* model, sf_windows* windows, const int64_t* indices, int32_t batch, double* loss) {
+    return guarded([&] {
+        check_batch(model, batch);
+        if (windows->input_size != model->options.input_size || windows->output_size != model->options.output_size)
+            throw std::invalid_argument("the resident windows were made for another network shape");
+        if (windows->inputs.device() != model->device) throw std::invalid_argument("the resident windows are on another device");
+        for (int32_t i = 0; i < batch; i++)
+            if (indices[i] < 0 || indices[i] >= windows->count)
+                throw std::invalid_argument("window index " + std::to_string(indices[i]) + " (position " + std::to_string(i) + ") must be in [0, " + std::to_string(windows->count) + ")");
+        torch::Tensor x, y;
+        if (batch > 0) {
+            auto rows = model->upload(const_cast<int64_t*>(indices), {batch}, torch::kInt64);
+            x = windows->inputs.index_select(0, rows);
+            y = windows->targets.index_select(0, rows);
+        }
+        train_on(model, batch, x, y, loss);
     });
 }
 

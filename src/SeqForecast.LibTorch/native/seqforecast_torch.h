@@ -16,10 +16,11 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature changes; the managed side refuses a shim of another version. */
-#define SF_ABI_VERSION 3
+#define SF_ABI_VERSION 4
 
 typedef struct sf_model sf_model;
 typedef struct sf_group sf_group;
+typedef struct sf_windows sf_windows;
 
 typedef struct sf_model_options {
     int32_t cell;          /* 0 LSTM, 1 GRU */
@@ -66,6 +67,15 @@ int sf_train_step(sf_model* model, const float* inputs, const float* targets, in
  * writes the outputs [batch, output] and keeps the graph; sf_backward_step backpropagates d_outputs [batch, output]
  * through it, clips and steps the optimizer. *loss holds the caller's loss on entry and, with a process group, the
  * mean over every process's rows on return. */
+/* Training windows kept on the model's device, so that a step sends only window indices.
+ * sf_windows_create allocates count windows of inputs [count, time, input] and targets [count, output] on the model's
+ * device (uninitialised); sf_windows_write copies windows [first, first + count) from host buffers into them. */
+int sf_windows_create(sf_model* model, int64_t count, int32_t time, sf_windows** windows);
+int sf_windows_write(sf_windows* windows, int64_t first, const float* inputs, const float* targets, int64_t count);
+void sf_windows_free(sf_windows* windows);
+/* sf_train_step on windows indices[0..batch) of resident windows, gathered on the device (the same bits as passing
+ * those windows' values to sf_train_step). Every index must be in [0, count); with a process group batch may be 0. */
+int sf_train_step_indexed(sf_model* model, sf_windows* windows, const int64_t* indices, int32_t batch, double* loss);
 int sf_forward_train(sf_model* model, const float* inputs, int32_t batch, int32_t time, float* outputs);
 int sf_backward_step(sf_model* model, const float* d_outputs, double* loss);
 int sf_evaluate(sf_model* model, const float* inputs, const float* targets, int32_t batch, int32_t time, double* loss);

@@ -221,6 +221,11 @@ public sealed class Trainer
         int windowsPerEpoch = options.WindowsPerEpoch ?? train.Count;
         int batchCapacity = Math.Min(options.BatchSize, windowsPerEpoch);
         var batch = new BatchBuffers(train, batchCapacity);
+        // A backend that keeps the whole training set on its device (a GPU) gets it once; steps then send indices only.
+        var residentTraining = session as IResidentTraining;
+        using var resident = residentTraining is not null && residentTraining.TakesResidentWindows(train.Count, train.TimeSteps)
+            ? Upload(residentTraining, train, batch, batchCapacity)
+            : null;
         var order = new int[windowsPerEpoch];
         var permutation = options.Sampling == WindowSampling.Uniform ? new int[train.Count] : [];
         var best = new float[session.Layout.TotalLength];
@@ -244,8 +249,16 @@ public sealed class Trainer
             {
                 if (cancellationToken.IsCancellationRequested) Cancel(session, best, bestEpoch, history, bestLoss, cancellationToken);
                 int size = Math.Min(batchCapacity, order.Length - start);
-                batch.Fill(train, order.AsSpan(start, size));
-                double loss = session.TrainStep(batch.Inputs(size), batch.Targets(size), size, train.TimeSteps, batch.Context(size));
+                double loss;
+                if (resident is not null)
+                {
+                    loss = residentTraining!.TrainStep(resident, order.AsSpan(start, size));
+                }
+                else
+                {
+                    batch.Fill(train, order.AsSpan(start, size));
+                    loss = session.TrainStep(batch.Inputs(size), batch.Targets(size), size, train.TimeSteps, batch.Context(size));
+                }
                 if (!double.IsFinite(loss))
                 {
                     session.LoadParameters(best);
@@ -293,6 +306,29 @@ public sealed class Trainer
 
         if ((options.EarlyStopping?.RestoreBestWeights ?? false) && bestEpoch > 0) session.LoadParameters(best);
         return new TrainingResult(history, bestEpoch, bestLoss, stoppedEarly);
+    }
+
+    /// <summary>Copies every window of <paramref name="train"/> to the session's device, a batch at a time.</summary>
+    private static IResidentWindows Upload(IResidentTraining session, IWindowSource train, BatchBuffers batch, int batchCapacity)
+    {
+        var windows = session.CreateResidentWindows(train.Count, train.TimeSteps);
+        try
+        {
+            var indices = new int[batchCapacity];
+            for (int start = 0; start < train.Count; start += batchCapacity)
+            {
+                int size = Math.Min(batchCapacity, train.Count - start);
+                for (int i = 0; i < size; i++) indices[i] = start + i;
+                batch.Fill(train, indices.AsSpan(0, size));
+                windows.Write(start, batch.Inputs(size), batch.Targets(size), size);
+            }
+            return windows;
+        }
+        catch
+        {
+            windows.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Mean loss of <paramref name="dataset"/> in inference mode, weighted by batch size.</summary>

@@ -206,4 +206,111 @@ public class TrainerTests
     {
         public void Report(EpochProgress value) => report(value);
     }
+    [Test]
+    public void Fit_OnResidentWindowsUploadsEachWindowOnceAndTrainsAsWithBatches()
+    {
+        var options = new TrainerOptions { Epochs = 3, BatchSize = 8, Seed = 6, WindowsPerEpoch = 50 };
+        var data = Dataset();
+        using var plain = Session(options, dropout: 0.2);
+        new Trainer(options).Fit(plain, data);
+        using var resident = new HostResidentSession(Session(options, dropout: 0.2), takes: true);
+        new Trainer(options).Fit(resident, data);
+        Assert.Multiple(() =>
+        {
+            Assert.That(resident.Windows!.Written, Is.EqualTo(Enumerable.Repeat(1, data.Count)), "each window written once");
+            Assert.That(resident.Windows.Disposed, Is.True, "freed at the end");
+            Assert.That(resident.ResidentSteps, Is.EqualTo(3 * 7), "50 windows in batches of 8: 7 steps an epoch");
+            Assert.That(resident.UploadedSteps, Is.Zero);
+            Assert.That(Weights(resident), Is.EqualTo(Weights(plain)), "the same batches, the same weights");
+        });
+    }
+
+    [Test]
+    public void Fit_UploadsBatchesWhenTheSessionDeclinesResidentWindows()
+    {
+        var options = new TrainerOptions { Epochs = 1, BatchSize = 8 };
+        using var session = new HostResidentSession(Session(options), takes: false);
+        new Trainer(options).Fit(session, Dataset());
+        Assert.Multiple(() =>
+        {
+            Assert.That(session.Windows, Is.Null);
+            Assert.That(session.UploadedSteps, Is.EqualTo((Dataset().Count + 7) / 8));
+        });
+    }
+
+    [Test]
+    public void Fit_FreesResidentWindowsWhenCanceled()
+    {
+        var options = new TrainerOptions { Epochs = 100, BatchSize = 8 };
+        using var session = new HostResidentSession(Session(options), takes: true);
+        using var cancel = new CancellationTokenSource();
+        Assert.Throws<TrainingCanceledException>(() => new Trainer(options).Fit(session, Dataset(), null, new SynchronousProgress(p =>
+        {
+            if (p.Epoch == 2) cancel.Cancel();
+        }), cancel.Token));
+        Assert.That(session.Windows!.Disposed, Is.True);
+    }
+
+    /// <summary>Resident windows kept in host arrays: a step gathers its windows and trains the wrapped session on them.</summary>
+    private sealed class HostResidentSession(INetworkSession inner, bool takes) : INetworkSession, IResidentTraining
+    {
+        public HostWindows? Windows { get; private set; }
+        public int ResidentSteps { get; private set; }
+        public int UploadedSteps { get; private set; }
+        public NetworkOptions Network => inner.Network;
+        public ParameterLayout Layout => inner.Layout;
+        public TrainingSetup Training => inner.Training;
+        public double LearningRate { get => inner.LearningRate; set => inner.LearningRate = value; }
+
+        public double TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch, int timeSteps, LossContext context = default)
+        {
+            UploadedSteps++;
+            return inner.TrainStep(inputs, targets, batch, timeSteps, context);
+        }
+
+        public double EvaluateLoss(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch, int timeSteps, LossContext context = default) => inner.EvaluateLoss(inputs, targets, batch, timeSteps, context);
+        public void Predict(ReadOnlySpan<float> inputs, int batch, int timeSteps, Span<float> outputs) => inner.Predict(inputs, batch, timeSteps, outputs);
+        public void CopyParametersTo(Span<float> destination) => inner.CopyParametersTo(destination);
+        public void LoadParameters(ReadOnlySpan<float> source) => inner.LoadParameters(source);
+        public void Dispose() => inner.Dispose();
+        public bool TakesResidentWindows(long windows, int timeSteps) => takes;
+
+        public IResidentWindows CreateResidentWindows(int windows, int timeSteps) =>
+            Windows = new HostWindows(windows, timeSteps, timeSteps * Network.InputSize, Network.OutputSize);
+
+        public double TrainStep(IResidentWindows windows, ReadOnlySpan<int> indices)
+        {
+            ResidentSteps++;
+            var host = (HostWindows)windows;
+            var x = new float[indices.Length * host.InputFloats];
+            var y = new float[indices.Length * host.TargetFloats];
+            for (int i = 0; i < indices.Length; i++)
+            {
+                host.Inputs.AsSpan(indices[i] * host.InputFloats, host.InputFloats).CopyTo(x.AsSpan(i * host.InputFloats));
+                host.Targets.AsSpan(indices[i] * host.TargetFloats, host.TargetFloats).CopyTo(y.AsSpan(i * host.TargetFloats));
+            }
+            return inner.TrainStep(x, y, indices.Length, host.TimeSteps);
+        }
+    }
+
+    private sealed class HostWindows(int count, int timeSteps, int inputFloats, int targetFloats) : IResidentWindows
+    {
+        public float[] Inputs { get; } = new float[count * inputFloats];
+        public float[] Targets { get; } = new float[count * targetFloats];
+        public int[] Written { get; } = new int[count];
+        public int InputFloats => inputFloats;
+        public int TargetFloats => targetFloats;
+        public bool Disposed { get; private set; }
+        public int Count => count;
+        public int TimeSteps => timeSteps;
+
+        public void Write(int first, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int n)
+        {
+            inputs[..(n * inputFloats)].CopyTo(Inputs.AsSpan(first * inputFloats));
+            targets[..(n * targetFloats)].CopyTo(Targets.AsSpan(first * targetFloats));
+            for (int i = first; i < first + n; i++) Written[i]++;
+        }
+
+        public void Dispose() => Disposed = true;
+    }
 }
