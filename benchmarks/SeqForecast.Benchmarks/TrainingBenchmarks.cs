@@ -76,6 +76,57 @@ public class TrainingBenchmarks : SessionBenchmark
     public double TrainStep() => Session.TrainStep(Inputs, _targets, Config.Batch, Config.Lookback);
 }
 
+/// <summary>
+/// One training step on windows kept on the device (<see cref="IResidentTraining"/>): the step gathers its batch by
+/// index instead of uploading it. libtorch backends only (the managed engine reads host memory in place); set beside
+/// <see cref="TrainingBenchmarks"/>, the difference is the per-step upload.
+/// </summary>
+[MemoryDiagnoser]
+public class ResidentTrainingBenchmarks
+{
+    private INetworkSession _session = null!;
+    private IResidentWindows _windows = null!;
+    private int[] _indices = [];
+
+    [ParamsAllValues]
+    public CellType Cell { get; set; }
+
+    [ParamsSource(nameof(Configs))]
+    public NetworkConfig Config { get; set; } = NetworkConfig.Reference;
+
+    [ParamsSource(nameof(BackendNames))]
+    public string Backend { get; set; } = "libtorch-cpu";
+
+    public static IEnumerable<NetworkConfig> Configs() => NetworkConfig.All;
+
+    public static IEnumerable<string> BackendNames() => BackendFactory.Available.Where(name => name.StartsWith("libtorch", StringComparison.Ordinal));
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var network = new NetworkOptions(Cell, Config.Features, Config.Hidden, Config.Layers, 1);
+        _session = BackendFactory.Create(Backend).CreateSession(network, new TrainingSetup(new LossOptions(), new AdamOptions()), 1);
+        // Four batches' worth of windows, so each step gathers rows spread over the set, in a shuffled order.
+        int windows = 4 * Config.Batch;
+        _windows = ((IResidentTraining)_session).CreateResidentWindows(windows, Config.Lookback);
+        var inputs = new float[windows * Config.Lookback * Config.Features];
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = MathF.Sin(i * 0.1f);
+        var targets = Enumerable.Range(0, windows).Select(i => MathF.Cos(i * 0.3f)).ToArray();
+        _windows.Write(0, inputs, targets, windows);
+        _indices = Enumerable.Range(0, windows).OrderBy(i => (i * 7919) % windows).Take(Config.Batch).ToArray();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _windows.Dispose();
+        _session.Dispose();
+    }
+
+    [Benchmark(Description = "train step, resident windows")]
+    public double TrainStep() => ((IResidentTraining)_session).TrainStep(_windows, _indices);
+}
+
 /// <summary>Latency of forecasting one window (batch of one).</summary>
 [MemoryDiagnoser]
 public class PredictBenchmarks : SessionBenchmark

@@ -2,7 +2,7 @@
 # There: the whole GPU run in one command, on a machine with a CUDA GPU, pip's torch and cmake/g++ but no dotnet.
 # Carry out/gpu.txz (made here by benchmarks/gpu/pack.sh); this unpacks it, builds the shim against pip's libtorch and
 # runs, each step bounded: the CUDA parity and precision checks, BenchmarkDotNet (libtorch on CUDA in float32, TF32 and
-# mixed; --inProcess, as there is no SDK), PyTorch's own script in the three precisions, a 2-process Gloo run on the one
+# mixed; --inProcess, as there is no SDK; float32 on resident windows too), PyTorch's own script in the three precisions, a 2-process Gloo run on the one
 # GPU against one process on the combined batch, and the sample on CUDA in float32 and mixed precision.
 # Results: $OUT (or ./gpu-results): log.txt as it goes, results.tgz with every output so far after each step.
 # About 7-8 minutes in all (the steps' limits add up to more): give the run tool timeout_s=600.
@@ -35,8 +35,12 @@ step() {  # step NAME SECONDS COMMAND...: output to $work/NAME.txt, the tail to 
 step shim-build 300 bash src/SeqForecast.LibTorch/native/build.sh
 TAIL=40 step device-check 150 out/gpu/SeqForecast.DeviceCheck cuda:0
 SEQFORECAST_BENCH_BACKENDS=libtorch-cuda,libtorch-cuda-tf32,libtorch-cuda-mixed \
-    step bdn-train 200 out/gpu/SeqForecast.Benchmarks --filter '*TrainingBenchmarks*' --inProcess --warmupCount 2 --iterationCount 6 --artifacts "$work/bdn"
-find "$work/bdn" -name '*TrainingBenchmarks-report-github.md' -exec cp {} "$work/bdn-train-summary.md" \; 2>/dev/null
+    step bdn-train 200 out/gpu/SeqForecast.Benchmarks --filter 'SeqForecast.Benchmarks.TrainingBenchmarks*' --inProcess --warmupCount 2 --iterationCount 6 --artifacts "$work/bdn"
+find "$work/bdn" -name '*.TrainingBenchmarks-report-github.md' -exec cp {} "$work/bdn-train-summary.md" \; 2>/dev/null
+# The same steps on windows kept in GPU memory (indices sent, not batches), float32.
+SEQFORECAST_BENCH_BACKENDS=libtorch-cuda \
+    step bdn-resident 90 out/gpu/SeqForecast.Benchmarks --filter '*ResidentTrainingBenchmarks*' --inProcess --warmupCount 2 --iterationCount 6 --artifacts "$work/bdn-resident"
+find "$work/bdn-resident" -name '*ResidentTrainingBenchmarks-report-github.md' -exec cp {} "$work/bdn-resident-summary.md" \; 2>/dev/null
 for precision in float32 tf32 amp; do
     TAIL=8 step "torch-cuda-$precision" 90 python3 benchmarks/pytorch/bench_pytorch.py --device cuda --precision "$precision" --seconds 1.5
 done
@@ -45,7 +49,9 @@ done
 dist() { RANK=$1 WORLD_SIZE=$2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$3 SEQFORECAST_DIST_DEVICE=cuda:0 SEQFORECAST_DIST_TIMEOUT_SECONDS=60 \
     out/gpu/SeqForecast.LibTorch.DistributedWorker session mse 10 -1 "$work/dist-$4.bin"; }
 echo "== distributed ($(date -u +%H:%M:%S))"
-(dist 0 2 29611 r0 & dist 1 2 29611 r1 & wait; dist 0 1 29612 one) > "$work/distributed.txt" 2>&1
+resident() { RANK=0 WORLD_SIZE=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=29613 SEQFORECAST_DIST_DEVICE=cuda:0 SEQFORECAST_DIST_TIMEOUT_SECONDS=60 \
+    out/gpu/SeqForecast.LibTorch.DistributedWorker session mse-resident 10 -1 "$work/dist-resident.bin"; }
+(dist 0 2 29611 r0 & dist 1 2 29611 r1 & wait; dist 0 1 29612 one; resident) > "$work/distributed.txt" 2>&1
 python3 - "$work" <<'PY' 2>&1 | tee -a "$work/distributed.txt"
 import os, sys
 import numpy as np
@@ -53,6 +59,8 @@ w = sys.argv[1]
 load = lambda n: np.fromfile(os.path.join(w, f"dist-{n}.bin"), dtype=np.float32)
 a, b, c = load("r0"), load("r1"), load("one")
 print(f"2 ranks on cuda:0, Gloo: ranks agree to {abs(a - b).max():.2e}; against one process on the combined batch {abs(a - c).max():.2e} (tolerance 1e-5)")
+r = load("resident")
+print(f"one process on cuda:0, resident windows gathered on the GPU against uploaded batches: {abs(r - c).max():.2e} (expected 0)")
 PY
 
 TAIL=40 step sample-cuda-float32 150 out/gpu/SalesForecast --device cuda --model gru --output "$work/sample-float32"
