@@ -32,7 +32,7 @@ internal static class ProbeSteps
 
     /// <summary>
     /// One training step of a 2-layer, 1-feature network (MSE, Adam) on <paramref name="threads"/> threads, in ms: after
-    /// 5 warm-up steps, the median over 5 rounds of at least 2 s (and 3 steps).
+    /// 5 warm-up steps, the median over 5 rounds of at least 2 s (PROBE_ROUND_SECONDS sets it) and 3 steps.
     /// </summary>
     public static double MedianStepMilliseconds(CellType cell, int hidden, int lookback, int batch, int threads)
     {
@@ -42,12 +42,13 @@ internal static class ProbeSteps
         var targets = new float[batch];
         for (int i = 0; i < inputs.Length; i++) inputs[i] = MathF.Sin(i * 0.1f);
         for (int i = 0; i < 5; i++) session.TrainStep(inputs, targets, batch, lookback);
+        double roundSeconds = double.TryParse(Environment.GetEnvironmentVariable("PROBE_ROUND_SECONDS"), System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0 ? seconds : 2;
         var rounds = new double[5];
         for (int r = 0; r < rounds.Length; r++)
         {
             int steps = 0;
             var watch = Stopwatch.StartNew();
-            while (watch.Elapsed.TotalSeconds < 2 || steps < 3)
+            while (watch.Elapsed.TotalSeconds < roundSeconds || steps < 3)
             {
                 session.TrainStep(inputs, targets, batch, lookback);
                 steps++;

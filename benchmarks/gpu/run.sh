@@ -6,6 +6,9 @@
 # GPU against one process on the combined batch, and the sample on CUDA in float32 and mixed precision.
 # Results: $OUT (or ./gpu-results): log.txt as it goes, results.tgz with every output so far after each step.
 # About 7-8 minutes in all (the steps' limits add up to more): give the run tool timeout_s=600.
+# `run.sh cpu` runs the CPU part instead (about 6 minutes, no GPU or shim needed): the managed engine's thread scaling
+# on that machine's cores (probe-scaling, 1 s rounds) and PyTorch's CPU script at the same thread counts, the figures
+# the CPU targets (vs PyTorch 2.11 at equal threads, 2-to-16 efficiency) need.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${OUT:-$PWD/gpu-results}
@@ -32,6 +35,15 @@ step() {  # step NAME SECONDS COMMAND...: output to $work/NAME.txt, the tail to 
 
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; echo "cores $(nproc)"
   python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'; date -u; } | tee "$work/machine.txt"
+if [ "${1:-gpu}" = cpu ]; then
+    TAIL=30 PROBE_ROUND_SECONDS=1 step managed-scaling 360 out/gpu/SeqForecast.Benchmarks probe-scaling
+    for threads in 1 2 4 8 16; do
+        TAIL=6 step "torch-cpu-$threads" 60 python3 benchmarks/pytorch/bench_pytorch.py --device cpu --threads "$threads" --seconds 1.5
+    done
+    pack
+    ls -l "$out"
+    exit 0
+fi
 step shim-build 300 bash src/SeqForecast.LibTorch/native/build.sh
 TAIL=40 step device-check 150 out/gpu/SeqForecast.DeviceCheck cuda:0
 SEQFORECAST_BENCH_BACKENDS=libtorch-cuda,libtorch-cuda-tf32,libtorch-cuda-mixed \
