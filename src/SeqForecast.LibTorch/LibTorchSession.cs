@@ -142,7 +142,6 @@ public sealed unsafe class LibTorchSession : INetworkSession, IResidentTraining
     }
 
     /// <inheritdoc />
-    /// <exception cref="LibTorchException">The device has no room for them.</exception>
     public IResidentWindows CreateResidentWindows(int windows, int timeSteps)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(windows);
@@ -150,7 +149,13 @@ public sealed unsafe class LibTorchSession : INetworkSession, IResidentTraining
         EnterWrite();
         try
         {
-            NativeMethods.Check(NativeMethods.sf_windows_create(_handle, windows, timeSteps, out var pointer), $"allocating {windows} resident windows of {timeSteps} steps");
+            int status = NativeMethods.sf_windows_create(_handle, windows, timeSteps, out var pointer);
+            if (status == 2)
+            {
+                long bytes = windows * (((long)timeSteps * Network.InputSize + Network.OutputSize) * sizeof(float));
+                throw new InsufficientMemoryException($"the device has no room for {windows} resident windows of {timeSteps} steps ({bytes:N0} bytes; libtorch: {NativeMethods.LastError()}); lower LibTorchBackend.WithResidentWindows or free device memory");
+            }
+            NativeMethods.Check(status, $"allocating {windows} resident windows of {timeSteps} steps");
             return new LibTorchResidentWindows(this, WindowsHandle.Wrap(pointer), windows, timeSteps, Network.InputSize, Network.OutputSize);
         }
         finally

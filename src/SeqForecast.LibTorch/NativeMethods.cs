@@ -68,9 +68,11 @@ internal static unsafe partial class NativeMethods
     public static void Check(int status, string operation)
     {
         if (status == 0) return;
-        var message = Marshal.PtrToStringUTF8(sf_last_error()) ?? "unknown native error";
-        throw new LibTorchException($"libtorch failed in {operation}: {message}");
+        throw new LibTorchException($"libtorch failed in {operation}: {LastError()}");
     }
+
+    /// <summary>The message of the calling thread's last failed call.</summary>
+    public static string LastError() => Marshal.PtrToStringUTF8(sf_last_error()) ?? "unknown native error";
 
     /// <summary>The documented one-line build of the shim from the sources the package carries.</summary>
     public const string BuildCommand = "'dotnet build -t:BuildLibTorchShim -p:LibTorch=/path/to/libtorch' (LibTorch: the folder holding share/cmake/Torch; for pip's torch, python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')";

@@ -115,6 +115,8 @@ public class LibTorchResidentWindowsTests
             Assert.That(shortInputs!.ParamName, Is.EqualTo("inputs"));
             Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => training.CreateResidentWindows(0, Time))!.ParamName, Is.EqualTo("windows"));
         });
+        var room = Assert.Throws<InsufficientMemoryException>(() => training.CreateResidentWindows(int.MaxValue, 100_000));
+        Assert.That(room!.Message, Does.StartWith("the device has no room for 2147483647 resident windows of 100000 steps").And.Contain("WithResidentWindows"));
         windows.Dispose();
         Assert.Throws<ObjectDisposedException>(() => training.TrainStep(windows, [0]));
         Assert.That(Parameters(session), Has.All.Matches<float>(float.IsFinite), "failed calls left the session usable");

@@ -527,19 +527,24 @@ int sf_train_step(sf_model* model, const float* inputs, const float* targets, in
 }
 
 int sf_windows_create(sf_model* model, int64_t count, int32_t time, sf_windows** windows) {
-    return guarded([&] {
+    bool allocating = false;
+    int status = guarded([&] {
         if (count <= 0) throw std::invalid_argument("window count (" + std::to_string(count) + ") must be > 0");
         if (time <= 0) throw std::invalid_argument("time steps (" + std::to_string(time) + ") must be > 0");
         auto created = std::make_unique<sf_windows>();
         auto options = torch::TensorOptions().dtype(torch::kFloat32).device(model->device);
+        allocating = true;
         created->inputs = torch::empty({count, time, model->options.input_size}, options);
         created->targets = torch::empty({count, model->options.output_size}, options);
+        allocating = false;
         created->count = count;
         created->time = time;
         created->input_size = model->options.input_size;
         created->output_size = model->options.output_size;
         *windows = created.release();
     });
+    // 2: the device had no room (the allocation itself failed), so the caller can train on uploaded batches instead.
+    return status != 0 && allocating ? 2 : status;
 }
 
 int sf_windows_write(sf_windows* windows, int64_t first, const float* inputs, const float* targets, int64_t count) {

@@ -69,7 +69,8 @@ int sf_train_step(sf_model* model, const float* inputs, const float* targets, in
  * mean over every process's rows on return. */
 /* Training windows kept on the model's device, so that a step sends only window indices.
  * sf_windows_create allocates count windows of inputs [count, time, input] and targets [count, output] on the model's
- * device (uninitialised); sf_windows_write copies windows [first, first + count) from host buffers into them. */
+ * device (uninitialised), and returns 2 (not 1) when the allocation itself fails: the device has no room;
+ * sf_windows_write copies windows [first, first + count) from host buffers into them. */
 int sf_windows_create(sf_model* model, int64_t count, int32_t time, sf_windows** windows);
 int sf_windows_write(sf_windows* windows, int64_t first, const float* inputs, const float* targets, int64_t count);
 void sf_windows_free(sf_windows* windows);

@@ -16,6 +16,8 @@ public interface IResidentTraining
 
     /// <summary>Allocates room for <paramref name="windows"/> windows of <paramref name="timeSteps"/> steps on the session's device.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A count is not positive.</exception>
+    /// <exception cref="InsufficientMemoryException">The device has no room for them; the <see cref="Training.Trainer"/>
+    /// then trains on uploaded batches.</exception>
     IResidentWindows CreateResidentWindows(int windows, int timeSteps);
 
     /// <summary>

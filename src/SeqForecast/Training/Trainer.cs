@@ -224,7 +224,7 @@ public sealed class Trainer
         // A backend that keeps the whole training set on its device (a GPU) gets it once; steps then send indices only.
         var residentTraining = session as IResidentTraining;
         using var resident = residentTraining is not null && residentTraining.TakesResidentWindows(train.Count, train.TimeSteps)
-            ? Upload(residentTraining, train, batch, batchCapacity)
+            ? TryUpload(residentTraining, train, batch, batchCapacity)
             : null;
         var order = new int[windowsPerEpoch];
         var permutation = options.Sampling == WindowSampling.Uniform ? new int[train.Count] : [];
@@ -308,10 +308,21 @@ public sealed class Trainer
         return new TrainingResult(history, bestEpoch, bestLoss, stoppedEarly);
     }
 
-    /// <summary>Copies every window of <paramref name="train"/> to the session's device, a batch at a time.</summary>
-    private static IResidentWindows Upload(IResidentTraining session, IWindowSource train, BatchBuffers batch, int batchCapacity)
+    /// <summary>
+    /// Copies every window of <paramref name="train"/> to the session's device, a batch at a time; null when the device
+    /// has no room for them (training then uploads each batch, with the same result).
+    /// </summary>
+    private static IResidentWindows? TryUpload(IResidentTraining session, IWindowSource train, BatchBuffers batch, int batchCapacity)
     {
-        var windows = session.CreateResidentWindows(train.Count, train.TimeSteps);
+        IResidentWindows windows;
+        try
+        {
+            windows = session.CreateResidentWindows(train.Count, train.TimeSteps);
+        }
+        catch (InsufficientMemoryException)
+        {
+            return null;
+        }
         try
         {
             var indices = new int[batchCapacity];

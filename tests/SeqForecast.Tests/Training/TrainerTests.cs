@@ -239,6 +239,22 @@ public class TrainerTests
     }
 
     [Test]
+    public void Fit_TrainsOnBatchesWhenTheDeviceHasNoRoom()
+    {
+        var options = new TrainerOptions { Epochs = 2, BatchSize = 8, Seed = 3 };
+        using var plain = Session(options);
+        new Trainer(options).Fit(plain, Dataset());
+        using var session = new HostResidentSession(Session(options), takes: true, room: false);
+        new Trainer(options).Fit(session, Dataset());
+        Assert.Multiple(() =>
+        {
+            Assert.That(session.ResidentSteps, Is.Zero);
+            Assert.That(session.UploadedSteps, Is.EqualTo(2 * ((Dataset().Count + 7) / 8)));
+            Assert.That(Weights(session), Is.EqualTo(Weights(plain)));
+        });
+    }
+
+    [Test]
     public void Fit_FreesResidentWindowsWhenCanceled()
     {
         var options = new TrainerOptions { Epochs = 100, BatchSize = 8 };
@@ -252,7 +268,7 @@ public class TrainerTests
     }
 
     /// <summary>Resident windows kept in host arrays: a step gathers its windows and trains the wrapped session on them.</summary>
-    private sealed class HostResidentSession(INetworkSession inner, bool takes) : INetworkSession, IResidentTraining
+    private sealed class HostResidentSession(INetworkSession inner, bool takes, bool room = true) : INetworkSession, IResidentTraining
     {
         public HostWindows? Windows { get; private set; }
         public int ResidentSteps { get; private set; }
@@ -275,8 +291,9 @@ public class TrainerTests
         public void Dispose() => inner.Dispose();
         public bool TakesResidentWindows(long windows, int timeSteps) => takes;
 
-        public IResidentWindows CreateResidentWindows(int windows, int timeSteps) =>
-            Windows = new HostWindows(windows, timeSteps, timeSteps * Network.InputSize, Network.OutputSize);
+        public IResidentWindows CreateResidentWindows(int windows, int timeSteps) => room
+            ? Windows = new HostWindows(windows, timeSteps, timeSteps * Network.InputSize, Network.OutputSize)
+            : throw new InsufficientMemoryException("no room");
 
         public double TrainStep(IResidentWindows windows, ReadOnlySpan<int> indices)
         {
