@@ -137,9 +137,11 @@ public sealed unsafe class LibTorchSession : INetworkSession, IResidentTraining
     public bool TakesResidentWindows(long windows, int timeSteps)
     {
         if (windows <= 0 || timeSteps <= 0 || !_nativeLoss || ResidentLimitBytes <= 0) return false;
-        long perWindow = ((long)timeSteps * Network.InputSize + Network.OutputSize) * sizeof(float);
-        return windows <= ResidentLimitBytes / perWindow;
+        return windows <= ResidentLimitBytes / WindowBytes(timeSteps);
     }
+
+    /// <summary>Device bytes of one resident window: its inputs and targets in float32.</summary>
+    private long WindowBytes(int timeSteps) => ((long)timeSteps * Network.InputSize + Network.OutputSize) * sizeof(float);
 
     /// <inheritdoc />
     public IResidentWindows CreateResidentWindows(int windows, int timeSteps)
@@ -152,8 +154,7 @@ public sealed unsafe class LibTorchSession : INetworkSession, IResidentTraining
             int status = NativeMethods.sf_windows_create(_handle, windows, timeSteps, out var pointer);
             if (status == 2)
             {
-                long bytes = windows * (((long)timeSteps * Network.InputSize + Network.OutputSize) * sizeof(float));
-                throw new InsufficientMemoryException($"the device has no room for {windows} resident windows of {timeSteps} steps ({bytes:N0} bytes; libtorch: {NativeMethods.LastError()}); lower LibTorchBackend.WithResidentWindows or free device memory");
+                throw new InsufficientMemoryException($"the device has no room for {windows} resident windows of {timeSteps} steps ({windows * WindowBytes(timeSteps):N0} bytes; libtorch: {NativeMethods.LastError()}); lower LibTorchBackend.WithResidentWindows or free device memory");
             }
             NativeMethods.Check(status, $"allocating {windows} resident windows of {timeSteps} steps");
             return new LibTorchResidentWindows(this, WindowsHandle.Wrap(pointer), windows, timeSteps, Network.InputSize, Network.OutputSize);

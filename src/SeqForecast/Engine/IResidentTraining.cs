@@ -10,7 +10,8 @@ public interface IResidentTraining
 {
     /// <summary>
     /// Whether the session would hold <paramref name="windows"/> windows of <paramref name="timeSteps"/> steps (with its
-    /// network's input and target sizes) on its device, within its backend's limit, for its loss.
+    /// network's input and target sizes) on its device, within its backend's limit, for its loss. Resident windows hold
+    /// inputs and targets only, no <see cref="LossContext"/>, so a session takes them only for losses that need none.
     /// </summary>
     bool TakesResidentWindows(long windows, int timeSteps);
 

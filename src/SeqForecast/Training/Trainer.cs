@@ -224,7 +224,7 @@ public sealed class Trainer
         // A backend that keeps the whole training set on its device (a GPU) gets it once; steps then send indices only.
         var residentTraining = session as IResidentTraining;
         using var resident = residentTraining is not null && residentTraining.TakesResidentWindows(train.Count, train.TimeSteps)
-            ? TryUpload(residentTraining, train, batch, batchCapacity)
+            ? TryUpload(residentTraining, train)
             : null;
         var order = new int[windowsPerEpoch];
         var permutation = options.Sampling == WindowSampling.Uniform ? new int[train.Count] : [];
@@ -312,8 +312,9 @@ public sealed class Trainer
     /// Copies every window of <paramref name="train"/> to the session's device, a batch at a time; null when the device
     /// has no room for them (training then uploads each batch, with the same result).
     /// </summary>
-    private static IResidentWindows? TryUpload(IResidentTraining session, IWindowSource train, BatchBuffers batch, int batchCapacity)
+    private static IResidentWindows? TryUpload(IResidentTraining session, IWindowSource train)
     {
+        const int chunk = 4096;  // windows per copy, whatever the batch size
         IResidentWindows windows;
         try
         {
@@ -325,10 +326,12 @@ public sealed class Trainer
         }
         try
         {
-            var indices = new int[batchCapacity];
-            for (int start = 0; start < train.Count; start += batchCapacity)
+            int capacity = Math.Min(chunk, train.Count);
+            var batch = new BatchBuffers(train, capacity);
+            var indices = new int[capacity];
+            for (int start = 0; start < train.Count; start += capacity)
             {
-                int size = Math.Min(batchCapacity, train.Count - start);
+                int size = Math.Min(capacity, train.Count - start);
                 for (int i = 0; i < size; i++) indices[i] = start + i;
                 batch.Fill(train, indices.AsSpan(0, size));
                 windows.Write(start, batch.Inputs(size), batch.Targets(size), size);

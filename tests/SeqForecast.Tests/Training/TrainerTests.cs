@@ -209,15 +209,18 @@ public class TrainerTests
     [Test]
     public void Fit_OnResidentWindowsUploadsEachWindowOnceAndTrainsAsWithBatches()
     {
+        // 4,189 windows: uploaded in two copies of at most 4,096; 50 drawn an epoch.
         var options = new TrainerOptions { Epochs = 3, BatchSize = 8, Seed = 6, WindowsPerEpoch = 50 };
-        var data = Dataset();
+        var data = Dataset(4200);
         using var plain = Session(options, dropout: 0.2);
         new Trainer(options).Fit(plain, data);
         using var resident = new HostResidentSession(Session(options, dropout: 0.2), takes: true);
         new Trainer(options).Fit(resident, data);
         Assert.Multiple(() =>
         {
+            Assert.That(data.Count, Is.EqualTo(4189));
             Assert.That(resident.Windows!.Written, Is.EqualTo(Enumerable.Repeat(1, data.Count)), "each window written once");
+            Assert.That(resident.Windows.Writes, Is.EqualTo(2));
             Assert.That(resident.Windows.Disposed, Is.True, "freed at the end");
             Assert.That(resident.ResidentSteps, Is.EqualTo(3 * 7), "50 windows in batches of 8: 7 steps an epoch");
             Assert.That(resident.UploadedSteps, Is.Zero);
@@ -315,6 +318,7 @@ public class TrainerTests
         public float[] Inputs { get; } = new float[count * inputFloats];
         public float[] Targets { get; } = new float[count * targetFloats];
         public int[] Written { get; } = new int[count];
+        public int Writes { get; private set; }
         public int InputFloats => inputFloats;
         public int TargetFloats => targetFloats;
         public bool Disposed { get; private set; }
@@ -326,6 +330,7 @@ public class TrainerTests
             inputs[..(n * inputFloats)].CopyTo(Inputs.AsSpan(first * inputFloats));
             targets[..(n * targetFloats)].CopyTo(Targets.AsSpan(first * targetFloats));
             for (int i = first; i < first + n; i++) Written[i]++;
+            Writes++;
         }
 
         public void Dispose() => Disposed = true;
