@@ -29,7 +29,10 @@ public readonly record struct LibTorchDevice(string Name)
 /// <remarks>
 /// Sessions start from <see cref="ParameterInitializer"/>'s weights for the seed, as the managed engine does, and
 /// parameters move in and out under their PyTorch names, so weights trained here load into the managed engine and back.
-/// The seed also seeds libtorch's generator (dropout masks), whose stream differs from the managed engine's.
+/// The seed also seeds libtorch's generator (dropout masks), whose stream differs from the managed engine's. Each
+/// session keeps its own generator state, so its masks depend on its seed and steps only, not on other sessions
+/// created or trained in between or at the same time (training passes of sessions with dropout take turns on the
+/// process-wide generator).
 /// </remarks>
 public sealed class LibTorchBackend : IBackend
 {

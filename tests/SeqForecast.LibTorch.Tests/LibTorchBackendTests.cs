@@ -110,4 +110,41 @@ public class LibTorchBackendTests
             Assert.That(b, Is.EqualTo(a), "the same bits as torch::optim");
         });
     }
+    [Test]
+    public void Dropout_EachSessionDrawsItsOwnMasksWhateverIsTrainedInBetween()
+    {
+        // libtorch's generator is process-wide: each session swaps its own state in for its training passes, so two
+        // sessions trained step by step in turn end as each does alone.
+        var network = new NetworkOptions(CellType.Lstm, 2, 8, 2, 3) { Dropout = 0.4 };
+        var random = new Random(3);
+        var x = Enumerable.Range(0, 5 * 7 * 2).Select(_ => (float)random.NextDouble() * 2 - 1).ToArray();
+        var y = Enumerable.Range(0, 5 * 3).Select(_ => (float)random.NextDouble() * 2 - 1).ToArray();
+        float[] Alone(NetworkOptions options)
+        {
+            using var session = LibTorchBackend.Cpu(1).CreateSession(options, Adam, 4);
+            for (int step = 0; step < 6; step++) session.TrainStep(x, y, 5, 7);
+            return Parameters(session);
+        }
+        var alone = Alone(network);
+        using var first = LibTorchBackend.Cpu(1).CreateSession(network, Adam, 4);
+        using var second = LibTorchBackend.Cpu(1).CreateSession(network, Adam, 4);
+        for (int step = 0; step < 6; step++)
+        {
+            first.TrainStep(x, y, 5, 7);
+            second.TrainStep(x, y, 5, 7);
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(Parameters(first), Is.EqualTo(alone), "the first session");
+            Assert.That(Parameters(second), Is.EqualTo(alone), "the second session");
+            Assert.That(Alone(network with { Dropout = 0 }), Is.Not.EqualTo(alone), "the masks are in play");
+        });
+    }
+
+    private static float[] Parameters(INetworkSession session)
+    {
+        var values = new float[session.Layout.TotalLength];
+        session.CopyParametersTo(values);
+        return values;
+    }
 }

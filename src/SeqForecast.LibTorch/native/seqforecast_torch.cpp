@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -244,6 +245,8 @@ struct sf_model {
     int64_t finite_steps = 0;      // mixed precision: steps in a row with finite gradients since the scale last changed
     int64_t skipped_steps = 0;     // mixed precision: steps skipped for non-finite gradients
 
+    torch::Tensor random_state;    // this model's stream of libtorch's generator for its device (dropout masks)
+
     sf_model(const sf_model_options& o, torch::Device d) : options(o), device(d) {
         if (mixed()) loss_scale = o.loss_scale;
     }
@@ -462,6 +465,13 @@ int sf_create(const sf_model_options* options, const char* device, sf_model** mo
         else
             created->optimizer = std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(o.learning_rate)
                 .momentum(o.momentum).dampening(o.dampening).weight_decay(o.weight_decay).nesterov(o.nesterov != 0));
+        // The model's own stream of dropout masks (ModelRandom) starts where the generator stands now, just after
+        // sf_manual_seed and the model's construction: a model trained alone draws what it always drew.
+        {
+            auto generator = at::globalContext().defaultGenerator(target);
+            std::lock_guard<std::mutex> guard(generator.mutex());
+            created->random_state = generator.get_state();
+        }
         *model = created.release();
     });
 }
@@ -470,6 +480,46 @@ void sf_free(sf_model* model) { delete model; }
 
 // Training passes switch the module to training mode and back, so between them it is always in eval mode and
 // concurrent sf_predict calls never write module state.
+// Dropout draws from libtorch's process-wide generator of the device. So that a model's masks depend only on its own
+// seed and steps, and not on other models trained in between or at the same time, each model keeps its own generator
+// state and swaps it in for its training passes, under one process-wide lock (models without dropout draw nothing and
+// skip it).
+class ModelRandom {
+public:
+    explicit ModelRandom(sf_model* model) : model_(model->options.dropout > 0 ? model : nullptr) {
+        if (!model_) return;
+        lock_ = std::unique_lock<std::mutex>(mutex());
+        generator_ = at::globalContext().defaultGenerator(model_->device);
+        std::lock_guard<std::mutex> guard(generator_.mutex());
+        saved_ = generator_.get_state();
+        generator_.set_state(model_->random_state);
+    }
+
+    ~ModelRandom() {
+        if (!model_) return;
+        try {
+            std::lock_guard<std::mutex> guard(generator_.mutex());
+            model_->random_state = generator_.get_state();
+            generator_.set_state(saved_);
+        } catch (...) {
+        }
+    }
+
+    ModelRandom(const ModelRandom&) = delete;
+    ModelRandom& operator=(const ModelRandom&) = delete;
+
+private:
+    static std::mutex& mutex() {
+        static std::mutex instance;
+        return instance;
+    }
+
+    sf_model* model_;
+    std::unique_lock<std::mutex> lock_;
+    at::Generator generator_;
+    torch::Tensor saved_;
+};
+
 struct sf_windows {
     torch::Tensor inputs;   // [count, time, input] on the model's device
     torch::Tensor targets;  // [count, output]
@@ -483,6 +533,7 @@ static void check_batch(const sf_model* model, int32_t batch) {
 
 // One training step on a batch that is already on the device (x and y undefined for an empty share).
 static void train_on(sf_model* model, int32_t batch, const torch::Tensor& x, const torch::Tensor& y, double* loss) {
+    ModelRandom random(model);
     model->net->train();
     try {
         model->zero_grad();
@@ -587,6 +638,7 @@ int sf_forward_train(sf_model* model, const float* inputs, int32_t batch, int32_
             model->pending_empty = true;
             return;
         }
+        ModelRandom random(model);
         model->net->train();
         try {
             model->zero_grad();
