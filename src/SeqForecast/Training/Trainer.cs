@@ -176,7 +176,9 @@ public sealed class TrainingCanceledException : OperationCanceledException
 /// A NaN or infinite batch loss stops training with <see cref="TrainingDivergedException"/> after restoring the best
 /// weights seen (or the initial weights). A cancellation token that fires throws <see cref="TrainingCanceledException"/>
 /// (an <see cref="OperationCanceledException"/>), checked before any work and between batches; the session then holds
-/// the best weights.
+/// the best weights. A session that keeps training windows on its device (<see cref="IResidentTraining"/>, libtorch on
+/// CUDA) gets the whole training set once before the first epoch and then only each batch's window indices; the
+/// weights are the same as with uploaded batches.
 /// </remarks>
 public sealed class Trainer
 {
