@@ -61,12 +61,12 @@ internal static class Activations
     }
 
     /// <summary>Floats per vector of the cell kernels: 16 with Vector512, else 8 (Vector256).</summary>
-    private static int Width => Vector512.IsHardwareAccelerated ? 16 : 8;
+    private static int Width => Simd.Vector512Enabled ? 16 : 8;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void LstmBlockAnyWidth(ref float g0, int n, int j, ref float cp, ref float c0, ref float t0, ref float h0)
     {
-        if (Vector512.IsHardwareAccelerated) LstmBlock(ref g0, n, j, ref cp, ref c0, ref t0, ref h0);
+        if (Simd.Vector512Enabled) LstmBlock(ref g0, n, j, ref cp, ref c0, ref t0, ref h0);
         else LstmBlock256(ref g0, n, j, ref cp, ref c0, ref t0, ref h0);
     }
 
@@ -173,7 +173,7 @@ internal static class Activations
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void GruBlockAnyWidth(ref float g0, ref float p0, int n, int j, ref float h1, ref float hn0, ref float h0)
     {
-        if (Vector512.IsHardwareAccelerated) GruBlock(ref g0, ref p0, n, j, ref h1, ref hn0, ref h0);
+        if (Simd.Vector512Enabled) GruBlock(ref g0, ref p0, n, j, ref h1, ref hn0, ref h0);
         else GruBlock256(ref g0, ref p0, n, j, ref h1, ref hn0, ref h0);
     }
 

@@ -19,10 +19,10 @@ namespace SeqForecast.Engine.Kernels;
 internal static unsafe class Gemm
 {
     /// <summary>Rows of a micro-tile.</summary>
-    public static readonly int MR = Vector512.IsHardwareAccelerated ? 8 : Vector256.IsHardwareAccelerated ? 6 : 4;
+    public static readonly int MR = Simd.Vector512Enabled ? 8 : Vector256.IsHardwareAccelerated ? 6 : 4;
 
     /// <summary>Columns of a micro-tile.</summary>
-    public static readonly int NR = Vector512.IsHardwareAccelerated ? 32 : Vector256.IsHardwareAccelerated ? 16 : 8;
+    public static readonly int NR = Simd.Vector512Enabled ? 32 : Vector256.IsHardwareAccelerated ? 16 : 8;
 
     /// <summary>Floats a packed A of <paramref name="m"/> rows and <paramref name="k"/> columns needs.</summary>
     public static int PackedASize(int m, int k) => (m + MR - 1) / MR * MR * k;
@@ -205,7 +205,7 @@ internal static unsafe class Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Tile(int k, float* a, float* b, float* c, int ldc, int rows, int cols, bool accumulate, float* rowBias, float* tile)
     {
-        if (Vector512.IsHardwareAccelerated) Kernel8x32(k, a, b, c, ldc, rows, cols, accumulate, rowBias, tile);
+        if (Simd.Vector512Enabled) Kernel8x32(k, a, b, c, ldc, rows, cols, accumulate, rowBias, tile);
         else if (Vector256.IsHardwareAccelerated) Kernel6x16(k, a, b, c, ldc, rows, cols, accumulate, rowBias, tile);
         else KernelScalar(k, a, b, c, ldc, rows, cols, accumulate, rowBias, tile);
     }
@@ -321,7 +321,7 @@ internal static unsafe class Gemm
     }
 
     /// <summary>Floats in one vector register of the matrix-vector kernel.</summary>
-    public static readonly int VectorWidth = Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 1;
+    public static readonly int VectorWidth = Simd.Vector512Enabled ? 16 : Vector256.IsHardwareAccelerated ? 8 : 1;
 
     /// <summary>Floats a weight W [n, k] packed for <see cref="MultiplyVector"/> needs: Wᵀ with n rounded up to a vector.</summary>
     public static int PackedVectorSize(int n, int k) => k * RoundUpToVector(n);
@@ -377,7 +377,7 @@ internal static unsafe class Gemm
             int outputs = Math.Min(width, n - c0);
             float* target = y + (long)c0 * yStride;
             int i = 0;
-            if (yStride == 1 && Vector512.IsHardwareAccelerated)
+            if (yStride == 1 && Simd.Vector512Enabled)
                 for (; i + 16 <= outputs; i += 16)
                 {
                     var v = Vector512.Load(tile + i);
@@ -548,13 +548,13 @@ internal static unsafe class Gemm
             {
                 // product + bias, the same sum a bias-filled C with accumulate gives.
                 float bias = rowBias[r];
-                if (Vector512.IsHardwareAccelerated)
+                if (Simd.Vector512Enabled)
                     for (; j + 16 <= cols; j += 16) (Vector512.Load(src + j) + Vector512.Create(bias)).Store(dst + j);
                 for (; j + 8 <= cols; j += 8) (Vector256.Load(src + j) + Vector256.Create(bias)).Store(dst + j);
                 for (; j < cols; j++) dst[j] = src[j] + bias;
                 continue;
             }
-            if (Vector512.IsHardwareAccelerated)
+            if (Simd.Vector512Enabled)
                 for (; j + 16 <= cols; j += 16)
                 {
                     var v = Vector512.Load(src + j);

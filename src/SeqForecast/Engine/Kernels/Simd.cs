@@ -1,8 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-#if !NET9_0_OR_GREATER
 using System.Runtime.Intrinsics.X86;
-#endif
 
 namespace SeqForecast.Engine.Kernels;
 
@@ -14,6 +12,41 @@ namespace SeqForecast.Engine.Kernels;
 /// </summary>
 internal static class Simd
 {
+    /// <summary>
+    /// Whether the engine's kernels (GEMM tiles, matrix-vector products, cell arithmetic) run 512 bits wide. True
+    /// wherever the CPU has AVX-512 (F, BW, CD, DQ), including the Intel server parts on which .NET itself prefers
+    /// 256-bit vectors because 512-bit instructions may lower the clock, and so reports
+    /// <see cref="Vector512.IsHardwareAccelerated"/> as false while still compiling <see cref="Vector512{T}"/> to
+    /// AVX-512. These kernels are FMA-bound, so twice the width outweighs the lower clock there, as it does for the
+    /// vendor BLAS libraries. <c>SEQFORECAST_VECTOR_BITS=256</c> or <c>512</c> overrides the choice (512 only where
+    /// AVX-512 is present); an explicit <c>DOTNET_PreferredVectorBitWidth</c> is followed when that is unset;
+    /// <c>DOTNET_EnableAVX512=0</c> turns AVX-512 off altogether.
+    /// </summary>
+    public static readonly bool Vector512Enabled = ChooseVector512(
+        Vector512.IsHardwareAccelerated,
+        Avx512F.IsSupported && Avx512BW.IsSupported && Avx512CD.IsSupported && Avx512DQ.IsSupported,
+        Environment.GetEnvironmentVariable("SEQFORECAST_VECTOR_BITS"),
+        Environment.GetEnvironmentVariable("DOTNET_PreferredVectorBitWidth"));
+
+    /// <summary>
+    /// The rule behind <see cref="Vector512Enabled"/>: <paramref name="override"/> ("256" or "512"; anything else is
+    /// ignored) wins, then an explicit <paramref name="preferredWidth"/> (the runtime's own report,
+    /// <paramref name="accelerated"/>, already follows it), else 512 bits wherever <paramref name="supported"/>.
+    /// </summary>
+    internal static bool ChooseVector512(bool accelerated, bool supported, string? @override, string? preferredWidth)
+    {
+        switch (@override?.Trim())
+        {
+            case "256": return false;
+            case "512": return supported;
+        }
+        if (!string.IsNullOrWhiteSpace(preferredWidth)) return accelerated;
+        return accelerated || supported;
+    }
+
+    /// <summary>Whether the kernels run 256 bits wide or wider (AVX2-class hardware).</summary>
+    public static bool Vector256Enabled => Vector256.IsHardwareAccelerated;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> FusedMultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c)
     {

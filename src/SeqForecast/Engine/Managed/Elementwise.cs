@@ -33,7 +33,7 @@ internal static class Elementwise
         if (start < 0 || end > n || start > end)
             throw new ArgumentOutOfRangeException(nameof(start), $"[start, end) = [{start}, {end}) must lie in [0, {n}]");
         int j = start;
-        if (Vector512.IsHardwareAccelerated)
+        if (Kernels.Simd.Vector512Enabled)
         {
             ref float g0 = ref MemoryMarshal.GetReference(gates);
             ref float tc0 = ref MemoryMarshal.GetReference(tanhCell);
@@ -121,7 +121,7 @@ internal static class Elementwise
         if (start < 0 || end > n || start > end)
             throw new ArgumentOutOfRangeException(nameof(start), $"[start, end) = [{start}, {end}) must lie in [0, {n}]");
         int j = start;
-        if (Vector512.IsHardwareAccelerated)
+        if (Kernels.Simd.Vector512Enabled)
         {
             ref float g0 = ref MemoryMarshal.GetReference(gates);
             ref float hn0 = ref MemoryMarshal.GetReference(hiddenNew);
@@ -217,7 +217,7 @@ internal static class Elementwise
         {
             var row = block.Slice(r * columns, columns);
             var lanes = accumulator.Slice(r * RowSumLanes, RowSumLanes);
-            if (vectorEnd > 0 && Vector512.IsHardwareAccelerated)
+            if (vectorEnd > 0 && Kernels.Simd.Vector512Enabled)
             {
                 var sum = Vector512.Create<float>(lanes);
                 for (int c = 0; c < vectorEnd; c += 16) sum += Vector512.Create<float>(row[c..]);

@@ -279,7 +279,8 @@ public class GemmTests
         // CI runs the engine tests twice, the second time with DOTNET_EnableAVX512=0: the line below shows which
         // kernels a run exercised.
         TestContext.Out.WriteLine($"GEMM tiles {Gemm.MR}x{Gemm.NR}, vector width {Gemm.VectorWidth}");
-        var (mr, nr, width) = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? (8, 32, 16)
+        TestContext.Out.WriteLine($"Vector512.IsHardwareAccelerated {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}, Avx512F {System.Runtime.Intrinsics.X86.Avx512F.IsSupported}");
+        var (mr, nr, width) = Simd.Vector512Enabled ? (8, 32, 16)
             : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? (6, 16, 8) : (4, 8, 1);
         Assert.That((Gemm.MR, Gemm.NR, Gemm.VectorWidth), Is.EqualTo((mr, nr, width)));
     }
