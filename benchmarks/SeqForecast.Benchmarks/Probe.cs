@@ -232,6 +232,7 @@ internal static class Probe
         int cores = Environment.ProcessorCount;
         var counts = Enumerable.Range(0, 6).Select(i => 1 << i).Where(t => t < cores).Append(cores).Distinct().ToArray();
         Console.WriteLine($"cores {cores}");
+        Console.WriteLine($"GEMM tiles {Kernels.Gemm.MR}x{Kernels.Gemm.NR} (512-bit kernels {Simd.Vector512Enabled}); runtime: Vector512.IsHardwareAccelerated {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}, AVX-512F {System.Runtime.Intrinsics.X86.Avx512F.IsSupported}");
         Console.WriteLine("| cell | config | threads | step ms | samples/s | speed-up vs 1 |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|");
         foreach (var cell in new[] { CellType.Lstm, CellType.Gru })

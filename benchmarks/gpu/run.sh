@@ -34,6 +34,7 @@ step() {  # step NAME SECONDS COMMAND...: output to $work/NAME.txt, the tail to 
 }
 
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; echo "cores $(nproc)"
+  grep -m1 'model name' /proc/cpuinfo || true; grep -q avx512f /proc/cpuinfo && echo 'cpu has avx512f' || echo 'cpu has no avx512f'
   python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'; date -u; } | tee "$work/machine.txt"
 if [ "${1:-gpu}" = cpu ]; then
     TAIL=30 PROBE_ROUND_SECONDS=1 step managed-scaling 360 out/gpu/SeqForecast.Benchmarks probe-scaling
