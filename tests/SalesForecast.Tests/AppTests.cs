@@ -44,6 +44,8 @@ public class AppTests
         Assert.Multiple(() =>
         {
             Assert.That(output, Does.Contain("Loaded 3 series"));
+            Assert.That(output, Does.Contain(SeqForecast.Engine.Managed.ManagedBackend.VectorBits > 0
+                ? $"Engine: managed, {SeqForecast.Engine.Managed.ManagedBackend.VectorBits}-bit vector kernels." : "Engine: managed, scalar kernels"));
             foreach (var m in models) Assert.That(output, Does.Contain(m));
             Assert.That(output, Does.Contain("MASE per product").And.Contain("80%").And.Contain("95%"));
             Assert.That(output, Does.Not.Contain("\u001b["), "plain text when not on a terminal");

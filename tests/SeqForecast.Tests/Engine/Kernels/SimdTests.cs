@@ -36,3 +36,17 @@ public class SimdTests
         else Assert.That(Simd.Vector512Enabled, Is.EqualTo(Vector512.IsHardwareAccelerated));
     }
 }
+
+public class ManagedBackendVectorBitsTests
+{
+    [Test]
+    public void VectorBits_NamesTheKernelsThisProcessRuns()
+    {
+        int expected = SeqForecast.Engine.Kernels.Gemm.NR switch { 32 => 512, 16 => 256, _ => 0 };
+        Assert.Multiple(() =>
+        {
+            Assert.That(SeqForecast.Engine.Managed.ManagedBackend.VectorBits, Is.EqualTo(expected));
+            Assert.That(SeqForecast.Engine.Kernels.Gemm.VectorWidth == 1 ? 0 : SeqForecast.Engine.Kernels.Gemm.VectorWidth * 32, Is.EqualTo(expected));
+        });
+    }
+}
