@@ -60,7 +60,7 @@ internal sealed class ForecastJob(IAnsiConsole console)
         if (backend is SeqForecast.Engine.Managed.ManagedBackend)
             console.MarkupLine(SeqForecast.Engine.Managed.ManagedBackend.VectorBits > 0
                 ? $"Engine: managed, {SeqForecast.Engine.Managed.ManagedBackend.VectorBits}-bit vector kernels."
-                : "Engine: managed, scalar kernels (no AVX2 on this CPU).");
+                : "Engine: managed, scalar kernels.");
         console.MarkupLine($"Loaded [bold]{series.Length}[/] series ({Markup.Escape(SourceName(settings))}); {loaded.Report.GapsFilled:N0} missing days filled with 0, {loaded.Report.DuplicatesMerged:N0} duplicate rows summed.");
         int horizon = settings.Horizon;
         var holidays = SalesData.Holidays(settings.Holidays);

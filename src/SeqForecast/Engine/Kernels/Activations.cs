@@ -32,7 +32,7 @@ internal static class Activations
     /// </summary>
     public static void LstmCell(Span<float> gates, int n, int start, int end, ReadOnlySpan<float> previousCell, Span<float> cell, Span<float> tanhCell, Span<float> hidden)
     {
-        if (!Vector256.IsHardwareAccelerated)
+        if (!Simd.Vector256Enabled)
         {
             LstmCellScalar(gates, n, start, end, previousCell, cell, tanhCell, hidden);
             return;
@@ -140,7 +140,7 @@ internal static class Activations
     /// </summary>
     public static void GruCell(Span<float> gates, ReadOnlySpan<float> hiddenProjection, int n, int start, int end, ReadOnlySpan<float> previous, Span<float> hiddenNew, Span<float> hidden)
     {
-        if (!Vector256.IsHardwareAccelerated)
+        if (!Simd.Vector256Enabled)
         {
             GruCellScalar(gates, hiddenProjection, n, start, end, previous, hiddenNew, hidden);
             return;

@@ -6,7 +6,8 @@ namespace SeqForecast.Engine.Kernels;
 
 /// <summary>
 /// Single-precision matrix multiply C[M,N] (=|+=) A[M,K] × B[K,N] on packed operands, with a register-blocked
-/// FMA micro-kernel (Vector512: 8×32 tiles; Vector256: 6×16 tiles; otherwise scalar FMA).
+/// FMA micro-kernel (Vector512: 8×32 tiles; Vector256: 6×16 tiles; Vector128: 8×8 tiles; otherwise 4×8 scalar FMA;
+/// <see cref="Simd.VectorBits"/> chooses).
 /// </summary>
 /// <remarks>
 /// <para>Conventions (for every method here): inputs, then dimensions, then outputs; all matrices are row-major
@@ -19,10 +20,10 @@ namespace SeqForecast.Engine.Kernels;
 internal static unsafe class Gemm
 {
     /// <summary>Rows of a micro-tile.</summary>
-    public static readonly int MR = Simd.Vector512Enabled ? 8 : Vector256.IsHardwareAccelerated ? 6 : 4;
+    public static readonly int MR = Simd.Vector512Enabled ? 8 : Simd.Vector256Enabled ? 6 : Simd.Vector128Tiles ? 8 : 4;
 
     /// <summary>Columns of a micro-tile.</summary>
-    public static readonly int NR = Simd.Vector512Enabled ? 32 : Vector256.IsHardwareAccelerated ? 16 : 8;
+    public static readonly int NR = Simd.Vector512Enabled ? 32 : Simd.Vector256Enabled ? 16 : 8;
 
     /// <summary>Floats a packed A of <paramref name="m"/> rows and <paramref name="k"/> columns needs.</summary>
     public static int PackedASize(int m, int k) => (m + MR - 1) / MR * MR * k;
@@ -42,7 +43,7 @@ internal static unsafe class Gemm
         fixed (float* dst = packed)
         {
             int r0 = 0;
-            if (!transpose && MR == 8 && rowOffset % 8 == 0 && Vector256.IsHardwareAccelerated)
+            if (!transpose && MR == 8 && rowOffset % 8 == 0 && Simd.Vector256Enabled)
             {
                 // Whole row blocks: read 8 rows side by side and write each k's 8 values with one store.
                 for (; r0 + 8 <= m; r0 += 8)
@@ -56,7 +57,7 @@ internal static unsafe class Gemm
                         Vector256.Create(s0[kk], s0[ld + kk], s0[2 * ld + kk], s0[3 * ld + kk], s0[4 * ld + kk], s0[5 * ld + kk], s0[6 * ld + kk], s0[7 * ld + kk]).Store(block + kk * 8);
                 }
             }
-            if (transpose && MR == 8 && rowOffset % 8 == 0 && Vector256.IsHardwareAccelerated)
+            if (transpose && MR == 8 && rowOffset % 8 == 0 && Simd.Vector256Enabled)
             {
                 // Element (r, kk) is source[kk·ld + r]: eight consecutive rows are eight consecutive floats.
                 for (; r0 + 8 <= m; r0 += 8)
@@ -206,7 +207,8 @@ internal static unsafe class Gemm
     private static void Tile(int k, float* a, float* b, float* c, int ldc, int rows, int cols, bool accumulate, float* rowBias, float* tile)
     {
         if (Simd.Vector512Enabled) Kernel8x32(k, a, b, c, ldc, rows, cols, accumulate, rowBias, tile);
-        else if (Vector256.IsHardwareAccelerated) Kernel6x16(k, a, b, c, ldc, rows, cols, accumulate, rowBias, tile);
+        else if (Simd.Vector256Enabled) Kernel6x16(k, a, b, c, ldc, rows, cols, accumulate, rowBias, tile);
+        else if (Simd.Vector128Tiles) Kernel8x8(k, a, b, c, ldc, rows, cols, accumulate, rowBias, tile);
         else KernelScalar(k, a, b, c, ldc, rows, cols, accumulate, rowBias, tile);
     }
 
@@ -235,7 +237,7 @@ internal static unsafe class Gemm
                 float* b = packedB + j;
                 // One FMA chain per output over k in order, as in the tile kernels, so a narrow batch gets the same
                 // bits as the same columns inside a wide one.
-                if (MR == 8 && Vector256.IsHardwareAccelerated)
+                if (MR == 8 && Simd.Vector256Enabled)
                 {
                     Vector256<float> s0 = default;
                     for (int kk = 0; kk < k; kk++) s0 = Simd.FusedMultiplyAdd(Vector256.Load(a + kk * 8), Vector256.Create(b[(long)kk * NR]), s0);
@@ -321,7 +323,7 @@ internal static unsafe class Gemm
     }
 
     /// <summary>Floats in one vector register of the matrix-vector kernel.</summary>
-    public static readonly int VectorWidth = Simd.Vector512Enabled ? 16 : Vector256.IsHardwareAccelerated ? 8 : 1;
+    public static readonly int VectorWidth = Simd.Vector512Enabled ? 16 : Simd.Vector256Enabled ? 8 : 1;
 
     /// <summary>Floats a weight W [n, k] packed for <see cref="MultiplyVector"/> needs: Wᵀ with n rounded up to a vector.</summary>
     public static int PackedVectorSize(int n, int k) => k * RoundUpToVector(n);
@@ -524,6 +526,32 @@ internal static unsafe class Gemm
         c20.Store(tile + 32); c21.Store(tile + 40); c30.Store(tile + 48); c31.Store(tile + 56);
         c40.Store(tile + 64); c41.Store(tile + 72); c50.Store(tile + 80); c51.Store(tile + 88);
         StoreTile(tile, 16, c, ldc, rows, cols, accumulate, rowBias);
+    }
+
+    /// <summary>The 128-bit tile (NEON's 32 registers hold its 16 accumulators): 8 rows × two vectors of 4 columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel8x8(int k, float* a, float* b, float* c, int ldc, int rows, int cols, bool accumulate, float* rowBias, float* tile)
+    {
+        Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector128<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int kk = 0; kk < k; kk++, a += 8, b += 8)
+        {
+            var b0 = Vector128.Load(b);
+            var b1 = Vector128.Load(b + 4);
+            var x = Vector128.Create(a[0]); c00 = Simd.FusedMultiplyAdd(x, b0, c00); c01 = Simd.FusedMultiplyAdd(x, b1, c01);
+            x = Vector128.Create(a[1]); c10 = Simd.FusedMultiplyAdd(x, b0, c10); c11 = Simd.FusedMultiplyAdd(x, b1, c11);
+            x = Vector128.Create(a[2]); c20 = Simd.FusedMultiplyAdd(x, b0, c20); c21 = Simd.FusedMultiplyAdd(x, b1, c21);
+            x = Vector128.Create(a[3]); c30 = Simd.FusedMultiplyAdd(x, b0, c30); c31 = Simd.FusedMultiplyAdd(x, b1, c31);
+            x = Vector128.Create(a[4]); c40 = Simd.FusedMultiplyAdd(x, b0, c40); c41 = Simd.FusedMultiplyAdd(x, b1, c41);
+            x = Vector128.Create(a[5]); c50 = Simd.FusedMultiplyAdd(x, b0, c50); c51 = Simd.FusedMultiplyAdd(x, b1, c51);
+            x = Vector128.Create(a[6]); c60 = Simd.FusedMultiplyAdd(x, b0, c60); c61 = Simd.FusedMultiplyAdd(x, b1, c61);
+            x = Vector128.Create(a[7]); c70 = Simd.FusedMultiplyAdd(x, b0, c70); c71 = Simd.FusedMultiplyAdd(x, b1, c71);
+        }
+        c00.Store(tile); c01.Store(tile + 4); c10.Store(tile + 8); c11.Store(tile + 12);
+        c20.Store(tile + 16); c21.Store(tile + 20); c30.Store(tile + 24); c31.Store(tile + 28);
+        c40.Store(tile + 32); c41.Store(tile + 36); c50.Store(tile + 40); c51.Store(tile + 44);
+        c60.Store(tile + 48); c61.Store(tile + 52); c70.Store(tile + 56); c71.Store(tile + 60);
+        StoreTile(tile, 8, c, ldc, rows, cols, accumulate, rowBias);
     }
 
     private static void KernelScalar(int k, float* a, float* b, float* c, int ldc, int rows, int cols, bool accumulate, float* rowBias, float* tile)

@@ -13,39 +13,75 @@ namespace SeqForecast.Engine.Kernels;
 internal static class Simd
 {
     /// <summary>
-    /// Whether the engine's kernels (GEMM tiles, matrix-vector products, cell arithmetic) run 512 bits wide. True
-    /// wherever the CPU has AVX-512 (F, BW, CD, DQ), including the Intel server parts on which .NET itself prefers
-    /// 256-bit vectors because 512-bit instructions may lower the clock, and so reports
-    /// <see cref="Vector512.IsHardwareAccelerated"/> as false while still compiling <see cref="Vector512{T}"/> to
-    /// AVX-512. These kernels are FMA-bound, so twice the width outweighs the lower clock there, as it does for the
-    /// vendor BLAS libraries. <c>SEQFORECAST_VECTOR_BITS=256</c> or <c>512</c> overrides the choice (512 only where
-    /// AVX-512 is present); an explicit <c>DOTNET_PreferredVectorBitWidth</c> is followed when that is unset;
-    /// <c>DOTNET_EnableAVX512=0</c> turns AVX-512 off altogether.
+    /// Width in bits of the vectors the engine's kernels (GEMM tiles, matrix-vector products, cell arithmetic) use:
+    /// 512, 256, 128 (GEMM tiles only; Arm's NEON) or 0 (scalar). 512 wherever the CPU has AVX-512 (F, BW, CD, DQ),
+    /// including the Intel server parts on which .NET itself prefers 256-bit vectors because 512-bit instructions may
+    /// lower the clock, and so reports <see cref="Vector512.IsHardwareAccelerated"/> as false while still compiling
+    /// <see cref="Vector512{T}"/> to AVX-512: these kernels are FMA-bound, so twice the width outweighs the lower clock
+    /// there, as it does for the vendor BLAS libraries. <c>SEQFORECAST_VECTOR_BITS</c> (512, 256, 128 or 0) narrows
+    /// the choice, or asks for 512 where AVX-512 is present; an explicit <c>DOTNET_PreferredVectorBitWidth</c> is
+    /// followed when that is unset; <c>DOTNET_EnableAVX512=0</c> turns AVX-512 off altogether.
     /// </summary>
-    public static readonly bool Vector512Enabled = ChooseVector512(
-        Vector512.IsHardwareAccelerated,
-        Avx512F.IsSupported && Avx512BW.IsSupported && Avx512CD.IsSupported && Avx512DQ.IsSupported,
+    public static readonly int VectorBits = ChooseVectorBits(
+        new VectorSupport(
+            Vector512.IsHardwareAccelerated,
+            Avx512F.IsSupported && Avx512BW.IsSupported && Avx512CD.IsSupported && Avx512DQ.IsSupported,
+            Vector256.IsHardwareAccelerated,
+            Vector128.IsHardwareAccelerated && (Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported)),
         Environment.GetEnvironmentVariable("SEQFORECAST_VECTOR_BITS"),
         Environment.GetEnvironmentVariable("DOTNET_PreferredVectorBitWidth"));
 
+    /// <summary>Whether the kernels run 512 bits wide.</summary>
+    public static readonly bool Vector512Enabled = VectorBits == 512;
+
+    /// <summary>Whether the kernels run at least 256 bits wide (the Vector256 paths are taken).</summary>
+    public static readonly bool Vector256Enabled = VectorBits >= 256;
+
+    /// <summary>Whether the GEMM tiles run on 128-bit vectors (the widest width is 128: Arm, or the override).</summary>
+    public static readonly bool Vector128Tiles = VectorBits == 128;
+
+    /// <summary>What the hardware and the runtime offer, the input of <see cref="ChooseVectorBits"/>.</summary>
+    /// <param name="Accelerated512">The runtime's <see cref="Vector512.IsHardwareAccelerated"/>.</param>
+    /// <param name="Has512">The CPU has AVX-512 F, BW, CD and DQ.</param>
+    /// <param name="Accelerated256">The runtime's <see cref="Vector256.IsHardwareAccelerated"/>.</param>
+    /// <param name="Fused128">128-bit vectors are accelerated and have a fused multiply-add instruction.</param>
+    internal readonly record struct VectorSupport(bool Accelerated512, bool Has512, bool Accelerated256, bool Fused128);
+
     /// <summary>
-    /// The rule behind <see cref="Vector512Enabled"/>: <paramref name="override"/> ("256" or "512"; anything else is
-    /// ignored) wins, then an explicit <paramref name="preferredWidth"/> (the runtime's own report,
-    /// <paramref name="accelerated"/>, already follows it), else 512 bits wherever <paramref name="supported"/>.
+    /// The rule behind <see cref="VectorBits"/>: the natural width is 512 where the runtime accelerates it, or where
+    /// the CPU has AVX-512 and <paramref name="preferredWidth"/> is not set; else 256 where accelerated; else 128
+    /// with a fused multiply-add; else 0. <paramref name="override"/> ("512", "256", "128" or "0"; anything else is
+    /// ignored) then narrows it, or raises it to 512 where the CPU has AVX-512.
     /// </summary>
-    internal static bool ChooseVector512(bool accelerated, bool supported, string? @override, string? preferredWidth)
+    internal static int ChooseVectorBits(VectorSupport support, string? @override, string? preferredWidth)
     {
-        switch (@override?.Trim())
+        int natural = support.Accelerated512 || (support.Has512 && string.IsNullOrWhiteSpace(preferredWidth)) ? 512
+            : support.Accelerated256 ? 256
+            : support.Fused128 ? 128
+            : 0;
+        return @override?.Trim() switch
         {
-            case "256": return false;
-            case "512": return supported;
-        }
-        if (!string.IsNullOrWhiteSpace(preferredWidth)) return accelerated;
-        return accelerated || supported;
+            "512" => support.Has512 ? 512 : natural,
+            "256" => support.Has512 || support.Accelerated256 ? 256 : natural,
+            "128" => support.Fused128 ? 128 : 0,
+            "0" => 0,
+            _ => natural,
+        };
     }
 
-    /// <summary>Whether the kernels run 256 bits wide or wider (AVX2-class hardware).</summary>
-    public static bool Vector256Enabled => Vector256.IsHardwareAccelerated;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> FusedMultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c)
+    {
+#if NET9_0_OR_GREATER
+        return Vector128.FusedMultiplyAdd(a, b, c);
+#else
+        if (Fma.IsSupported) return Fma.MultiplyAdd(a, b, c);
+        if (System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported) return System.Runtime.Intrinsics.Arm.AdvSimd.FusedMultiplyAdd(c, a, b);
+        Span<float> lanes = stackalloc float[Vector128<float>.Count];
+        for (int i = 0; i < lanes.Length; i++) lanes[i] = MathF.FusedMultiplyAdd(a.GetElement(i), b.GetElement(i), c.GetElement(i));
+        return Vector128.Create<float>(lanes);
+#endif
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> FusedMultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c)

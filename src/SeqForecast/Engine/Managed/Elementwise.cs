@@ -60,7 +60,7 @@ internal static class Elementwise
                 (dc * f).StoreUnsafe(ref dc0, u);
             }
         }
-        else if (Vector256.IsHardwareAccelerated)
+        else if (Kernels.Simd.Vector256Enabled)
         {
             // The same operations in the same order as the Vector512 loop and the scalar tail: the same bits.
             ref float g0 = ref MemoryMarshal.GetReference(gates);
@@ -151,7 +151,7 @@ internal static class Elementwise
                 direct.StoreUnsafe(ref dh0, u);
             }
         }
-        else if (Vector256.IsHardwareAccelerated)
+        else if (Kernels.Simd.Vector256Enabled)
         {
             // The same operations in the same order as the Vector512 loop and the scalar tail: the same bits.
             ref float g0 = ref MemoryMarshal.GetReference(gates);
@@ -212,7 +212,7 @@ internal static class Elementwise
     {
         if (block.Length < rows * columns || accumulator.Length < rows * RowSumLanes)
             throw new ArgumentException($"block needs {rows}×{columns} floats and accumulator {rows}×{RowSumLanes}");
-        int vectorEnd = Vector256.IsHardwareAccelerated ? columns / 16 * 16 : 0;
+        int vectorEnd = Kernels.Simd.Vector256Enabled ? columns / 16 * 16 : 0;
         for (int r = 0; r < rows; r++)
         {
             var row = block.Slice(r * columns, columns);

@@ -32,10 +32,11 @@ public sealed class ManagedBackend(int threads = 0) : IBackend
 
     /// <summary>
     /// Width in bits of the vectors this process's kernels run on: 512 where the CPU has AVX-512 (also where .NET
-    /// itself prefers 256-bit vectors; <c>SEQFORECAST_VECTOR_BITS=256</c> narrows it), 256 with AVX2 and FMA, 0 for the
-    /// scalar fallback (for example on Arm). Fixed for the life of the process.
+    /// itself prefers 256-bit vectors), 256 with AVX2 and FMA, 128 on Arm (NEON: the GEMM tiles; the cell arithmetic
+    /// is scalar there), 0 for the scalar fallback. <c>SEQFORECAST_VECTOR_BITS</c> (512, 256, 128 or 0) sets it.
+    /// Fixed for the life of the process.
     /// </summary>
-    public static int VectorBits => Kernels.Simd.Vector512Enabled ? 512 : Kernels.Simd.Vector256Enabled ? 256 : 0;
+    public static int VectorBits => Kernels.Simd.VectorBits;
 
     /// <inheritdoc />
     public string Name => "managed";
