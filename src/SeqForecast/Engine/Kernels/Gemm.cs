@@ -578,7 +578,9 @@ internal static unsafe class Gemm
                 float bias = rowBias[r];
                 if (Simd.Vector512Enabled)
                     for (; j + 16 <= cols; j += 16) (Vector512.Load(src + j) + Vector512.Create(bias)).Store(dst + j);
-                for (; j + 8 <= cols; j += 8) (Vector256.Load(src + j) + Vector256.Create(bias)).Store(dst + j);
+                if (Simd.Vector256Enabled)
+                    for (; j + 8 <= cols; j += 8) (Vector256.Load(src + j) + Vector256.Create(bias)).Store(dst + j);
+                for (; j + 4 <= cols; j += 4) (Vector128.Load(src + j) + Vector128.Create(bias)).Store(dst + j);
                 for (; j < cols; j++) dst[j] = src[j] + bias;
                 continue;
             }
@@ -588,10 +590,16 @@ internal static unsafe class Gemm
                     var v = Vector512.Load(src + j);
                     (accumulate ? v + Vector512.Load(dst + j) : v).Store(dst + j);
                 }
-            for (; j + 8 <= cols; j += 8)
+            if (Simd.Vector256Enabled)
+                for (; j + 8 <= cols; j += 8)
+                {
+                    var v = Vector256.Load(src + j);
+                    (accumulate ? v + Vector256.Load(dst + j) : v).Store(dst + j);
+                }
+            for (; j + 4 <= cols; j += 4)
             {
-                var v = Vector256.Load(src + j);
-                (accumulate ? v + Vector256.Load(dst + j) : v).Store(dst + j);
+                var v = Vector128.Load(src + j);
+                (accumulate ? v + Vector128.Load(dst + j) : v).Store(dst + j);
             }
             for (; j < cols; j++) dst[j] = accumulate ? dst[j] + src[j] : src[j];
         }
