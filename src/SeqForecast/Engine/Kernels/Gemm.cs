@@ -323,7 +323,7 @@ internal static unsafe class Gemm
     }
 
     /// <summary>Floats in one vector register of the matrix-vector kernel.</summary>
-    public static readonly int VectorWidth = Simd.Vector512Enabled ? 16 : Simd.Vector256Enabled ? 8 : 1;
+    public static readonly int VectorWidth = Simd.Vector512Enabled ? 16 : Simd.Vector256Enabled ? 8 : Simd.Vector128Tiles ? 4 : 1;
 
     /// <summary>Floats a weight W [n, k] packed for <see cref="MultiplyVector"/> needs: Wᵀ with n rounded up to a vector.</summary>
     public static int PackedVectorSize(int n, int k) => k * RoundUpToVector(n);
@@ -375,6 +375,7 @@ internal static unsafe class Gemm
             float* group = packed + (long)k * c0;
             if (VectorWidth == 16) VectorGroup512(group, width, x, k, width / 16, tile);
             else if (VectorWidth == 8) VectorGroup256(group, width, x, k, width / 8, tile);
+            else if (VectorWidth == 4) VectorGroup128(group, width, x, k, width / 4, tile);
             else VectorGroupScalar(group, width, x, k, tile);
             int outputs = Math.Min(width, n - c0);
             float* target = y + (long)c0 * yStride;
@@ -435,6 +436,39 @@ internal static unsafe class Gemm
                 if (vectors == 2) a1 = Simd.FusedMultiplyAdd(v, Vector512.Load(w + 16), a1);
             }
             a0.Store(tile); a1.Store(tile + 16);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void VectorGroup128(float* w, int stride, float* x, int k, int vectors, float* tile)
+    {
+        if (vectors == 8)
+        {
+            Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+            for (int kk = 0; kk < k; kk++, w += stride)
+            {
+                var v = Vector128.Create(x[kk]);
+                a0 = Simd.FusedMultiplyAdd(v, Vector128.Load(w), a0);
+                a1 = Simd.FusedMultiplyAdd(v, Vector128.Load(w + 4), a1);
+                a2 = Simd.FusedMultiplyAdd(v, Vector128.Load(w + 8), a2);
+                a3 = Simd.FusedMultiplyAdd(v, Vector128.Load(w + 12), a3);
+                a4 = Simd.FusedMultiplyAdd(v, Vector128.Load(w + 16), a4);
+                a5 = Simd.FusedMultiplyAdd(v, Vector128.Load(w + 20), a5);
+                a6 = Simd.FusedMultiplyAdd(v, Vector128.Load(w + 24), a6);
+                a7 = Simd.FusedMultiplyAdd(v, Vector128.Load(w + 28), a7);
+            }
+            a0.Store(tile); a1.Store(tile + 4); a2.Store(tile + 8); a3.Store(tile + 12);
+            a4.Store(tile + 16); a5.Store(tile + 20); a6.Store(tile + 24); a7.Store(tile + 28);
+        }
+        else
+        {
+            for (int q = 0; q < vectors; q++)
+            {
+                Vector128<float> a = default;
+                float* col = w + q * 4;
+                for (int kk = 0; kk < k; kk++) a = Simd.FusedMultiplyAdd(Vector128.Create(x[kk]), Vector128.Load(col + (long)kk * stride), a);
+                a.Store(tile + q * 4);
+            }
         }
     }
 

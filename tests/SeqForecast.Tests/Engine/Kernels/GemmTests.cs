@@ -280,7 +280,7 @@ public class GemmTests
         // kernels a run exercised.
         TestContext.Out.WriteLine($"GEMM tiles {Gemm.MR}x{Gemm.NR}, vector width {Gemm.VectorWidth}");
         TestContext.Out.WriteLine($"Vector512.IsHardwareAccelerated {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}, Avx512F {System.Runtime.Intrinsics.X86.Avx512F.IsSupported}");
-        var (mr, nr, width) = Simd.VectorBits switch { 512 => (8, 32, 16), 256 => (6, 16, 8), 128 => (8, 8, 1), _ => (4, 8, 1) };
+        var (mr, nr, width) = Simd.VectorBits switch { 512 => (8, 32, 16), 256 => (6, 16, 8), 128 => (8, 8, 4), _ => (4, 8, 1) };
         Assert.That((Gemm.MR, Gemm.NR, Gemm.VectorWidth), Is.EqualTo((mr, nr, width)));
     }
 }

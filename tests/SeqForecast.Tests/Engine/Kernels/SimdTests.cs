@@ -68,7 +68,7 @@ public class ManagedBackendVectorBitsTests
         Assert.Multiple(() =>
         {
             Assert.That(SeqForecast.Engine.Managed.ManagedBackend.VectorBits, Is.EqualTo(expected));
-            Assert.That(SeqForecast.Engine.Kernels.Gemm.VectorWidth, Is.EqualTo(expected switch { 512 => 16, 256 => 8, _ => 1 }));
+            Assert.That(SeqForecast.Engine.Kernels.Gemm.VectorWidth, Is.EqualTo(expected switch { 512 => 16, 256 => 8, 128 => 4, _ => 1 }));
         });
     }
 }
