@@ -14,7 +14,7 @@ internal static class Simd
 {
     /// <summary>
     /// Width in bits of the vectors the engine's kernels (GEMM tiles, matrix-vector products, cell arithmetic) use:
-    /// 512, 256, 128 (GEMM tiles only; Arm's NEON) or 0 (scalar). 512 wherever the CPU has AVX-512 (F, BW, CD, DQ),
+    /// 512, 256, 128 (GEMM tiles and matrix-vector products only; Arm's NEON) or 0 (scalar). 512 wherever the CPU has AVX-512 (F, BW, CD, DQ),
     /// including the Intel server parts on which .NET itself prefers 256-bit vectors because 512-bit instructions may
     /// lower the clock, and so reports <see cref="Vector512.IsHardwareAccelerated"/> as false while still compiling
     /// <see cref="Vector512{T}"/> to AVX-512: these kernels are FMA-bound, so twice the width outweighs the lower clock
@@ -37,7 +37,7 @@ internal static class Simd
     /// <summary>Whether the kernels run at least 256 bits wide (the Vector256 paths are taken).</summary>
     public static readonly bool Vector256Enabled = VectorBits >= 256;
 
-    /// <summary>Whether the GEMM tiles run on 128-bit vectors (the widest width is 128: Arm, or the override).</summary>
+    /// <summary>Whether the GEMM tiles and matrix-vector products run on 128-bit vectors (the widest width is 128: Arm, or the override).</summary>
     public static readonly bool Vector128Tiles = VectorBits == 128;
 
     /// <summary>What the hardware and the runtime offer, the input of <see cref="ChooseVectorBits"/>.</summary>
