@@ -32,7 +32,7 @@ internal static class Activations
     /// </summary>
     public static void LstmCell(Span<float> gates, int n, int start, int end, ReadOnlySpan<float> previousCell, Span<float> cell, Span<float> tanhCell, Span<float> hidden)
     {
-        if (!Simd.Vector256Enabled)
+        if (!Simd.Vector256Enabled && !Simd.Vector128Tiles)
         {
             LstmCellScalar(gates, n, start, end, previousCell, cell, tanhCell, hidden);
             return;
@@ -60,14 +60,34 @@ internal static class Activations
         block.Slice(7 * w, tail).CopyTo(hidden[j..]);
     }
 
-    /// <summary>Floats per vector of the cell kernels: 16 with Vector512, else 8 (Vector256).</summary>
-    private static int Width => Simd.Vector512Enabled ? 16 : 8;
+    /// <summary>Floats per vector of the cell kernels: 16 with Vector512, 8 with Vector256, else 4 (Vector128).</summary>
+    private static int Width => Simd.Vector512Enabled ? 16 : Simd.Vector256Enabled ? 8 : 4;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void LstmBlockAnyWidth(ref float g0, int n, int j, ref float cp, ref float c0, ref float t0, ref float h0)
     {
         if (Simd.Vector512Enabled) LstmBlock(ref g0, n, j, ref cp, ref c0, ref t0, ref h0);
-        else LstmBlock256(ref g0, n, j, ref cp, ref c0, ref t0, ref h0);
+        else if (Simd.Vector256Enabled) LstmBlock256(ref g0, n, j, ref cp, ref c0, ref t0, ref h0);
+        else LstmBlock128(ref g0, n, j, ref cp, ref c0, ref t0, ref h0);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LstmBlock128(ref float g0, int n, int j, ref float cp, ref float c0, ref float t0, ref float h0)
+    {
+        var one = Vector128<float>.One;
+        var i = one / (one + Exp(-Vector128.LoadUnsafe(ref g0, (nuint)j)));
+        var f = one / (one + Exp(-Vector128.LoadUnsafe(ref g0, (nuint)(n + j))));
+        var g = TanhVector(Vector128.LoadUnsafe(ref g0, (nuint)(2 * n + j)));
+        var o = one / (one + Exp(-Vector128.LoadUnsafe(ref g0, (nuint)(3 * n + j))));
+        i.StoreUnsafe(ref g0, (nuint)j);
+        f.StoreUnsafe(ref g0, (nuint)(n + j));
+        g.StoreUnsafe(ref g0, (nuint)(2 * n + j));
+        o.StoreUnsafe(ref g0, (nuint)(3 * n + j));
+        var c = Simd.FusedMultiplyAdd(i, g, f * Vector128.LoadUnsafe(ref cp, (nuint)j));
+        var tc = TanhVector(c);
+        c.StoreUnsafe(ref c0, (nuint)j);
+        tc.StoreUnsafe(ref t0, (nuint)j);
+        (o * tc).StoreUnsafe(ref h0, (nuint)j);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -140,7 +160,7 @@ internal static class Activations
     /// </summary>
     public static void GruCell(Span<float> gates, ReadOnlySpan<float> hiddenProjection, int n, int start, int end, ReadOnlySpan<float> previous, Span<float> hiddenNew, Span<float> hidden)
     {
-        if (!Simd.Vector256Enabled)
+        if (!Simd.Vector256Enabled && !Simd.Vector128Tiles)
         {
             GruCellScalar(gates, hiddenProjection, n, start, end, previous, hiddenNew, hidden);
             return;
@@ -174,7 +194,23 @@ internal static class Activations
     private static void GruBlockAnyWidth(ref float g0, ref float p0, int n, int j, ref float h1, ref float hn0, ref float h0)
     {
         if (Simd.Vector512Enabled) GruBlock(ref g0, ref p0, n, j, ref h1, ref hn0, ref h0);
-        else GruBlock256(ref g0, ref p0, n, j, ref h1, ref hn0, ref h0);
+        else if (Simd.Vector256Enabled) GruBlock256(ref g0, ref p0, n, j, ref h1, ref hn0, ref h0);
+        else GruBlock128(ref g0, ref p0, n, j, ref h1, ref hn0, ref h0);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GruBlock128(ref float g0, ref float p0, int n, int j, ref float h1, ref float hn0, ref float h0)
+    {
+        var one = Vector128<float>.One;
+        var r = one / (one + Exp(-(Vector128.LoadUnsafe(ref g0, (nuint)j) + Vector128.LoadUnsafe(ref p0, (nuint)j))));
+        var z = one / (one + Exp(-(Vector128.LoadUnsafe(ref g0, (nuint)(n + j)) + Vector128.LoadUnsafe(ref p0, (nuint)(n + j)))));
+        var hn = Vector128.LoadUnsafe(ref p0, (nuint)(2 * n + j));
+        var candidate = TanhVector(Simd.FusedMultiplyAdd(r, hn, Vector128.LoadUnsafe(ref g0, (nuint)(2 * n + j))));
+        r.StoreUnsafe(ref g0, (nuint)j);
+        z.StoreUnsafe(ref g0, (nuint)(n + j));
+        candidate.StoreUnsafe(ref g0, (nuint)(2 * n + j));
+        hn.StoreUnsafe(ref hn0, (nuint)j);
+        Simd.FusedMultiplyAdd(z, Vector128.LoadUnsafe(ref h1, (nuint)j) - candidate, candidate).StoreUnsafe(ref h0, (nuint)j);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -288,6 +324,40 @@ internal static class Activations
         p = Simd.FusedMultiplyAdd(p, r * r, r + Vector256<float>.One);
         // NaN lanes: the conversion gives a finite scale, p stays NaN.
         var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
+        return p * scale;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> TanhVector(Vector128<float> x)
+    {
+        var a = Vector128.Abs(x);
+        var z = Exp(a + a);
+        var large = Vector128<float>.One - Vector128.Create(2f) / (z + Vector128<float>.One);
+        var s = x * x;
+        var poly = Simd.FusedMultiplyAdd(Vector128.Create(-5.70498872745e-3f), s, Vector128.Create(2.06390887954e-2f));
+        poly = Simd.FusedMultiplyAdd(poly, s, Vector128.Create(-5.37397155531e-2f));
+        poly = Simd.FusedMultiplyAdd(poly, s, Vector128.Create(1.33314422036e-1f));
+        poly = Simd.FusedMultiplyAdd(poly, s, Vector128.Create(-3.33332819422e-1f));
+        var small = Simd.FusedMultiplyAdd(poly * s, a, a);
+        var magnitude = Vector128.ConditionalSelect(Vector128.LessThan(a, Vector128.Create(0.625f)), small, large);
+        return Simd.CopySign(magnitude, x);
+    }
+
+    /// <summary>The Vector128 exp (Arm's NEON): the Vector256 exp's operations, four lanes at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Exp(Vector128<float> x)
+    {
+        x = Vector128.Min(Vector128.Max(x, Vector128.Create(-87.3f)), Vector128.Create(88.3f));
+        var n = Simd.Round(x * Vector128.Create(1.44269504088896341f));
+        var r = Simd.FusedMultiplyAdd(n, Vector128.Create(-0.693359375f), x);
+        r = Simd.FusedMultiplyAdd(n, Vector128.Create(2.12194440e-4f), r);
+        var p = Simd.FusedMultiplyAdd(Vector128.Create(1.9875691500e-4f), r, Vector128.Create(1.3981999507e-3f));
+        p = Simd.FusedMultiplyAdd(p, r, Vector128.Create(8.3334519073e-3f));
+        p = Simd.FusedMultiplyAdd(p, r, Vector128.Create(4.1665795894e-2f));
+        p = Simd.FusedMultiplyAdd(p, r, Vector128.Create(1.6666665459e-1f));
+        p = Simd.FusedMultiplyAdd(p, r, Vector128.Create(5.0000001201e-1f));
+        p = Simd.FusedMultiplyAdd(p, r * r, r + Vector128<float>.One);
+        var scale = Vector128.ShiftLeft(Vector128.ConvertToInt32(n) + Vector128.Create(127), 23).AsSingle();
         return p * scale;
     }
 

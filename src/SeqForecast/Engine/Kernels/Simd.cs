@@ -14,7 +14,7 @@ internal static class Simd
 {
     /// <summary>
     /// Width in bits of the vectors the engine's kernels (GEMM tiles, matrix-vector products, cell arithmetic) use:
-    /// 512, 256, 128 (GEMM tiles and matrix-vector products only; Arm's NEON) or 0 (scalar). 512 wherever the CPU has AVX-512 (F, BW, CD, DQ),
+    /// 512, 256, 128 (Arm's NEON; the backward cell arithmetic stays scalar there) or 0 (scalar). 512 wherever the CPU has AVX-512 (F, BW, CD, DQ),
     /// including the Intel server parts on which .NET itself prefers 256-bit vectors because 512-bit instructions may
     /// lower the clock, and so reports <see cref="Vector512.IsHardwareAccelerated"/> as false while still compiling
     /// <see cref="Vector512{T}"/> to AVX-512: these kernels are FMA-bound, so twice the width outweighs the lower clock
@@ -37,7 +37,7 @@ internal static class Simd
     /// <summary>Whether the kernels run at least 256 bits wide (the Vector256 paths are taken).</summary>
     public static readonly bool Vector256Enabled = VectorBits >= 256;
 
-    /// <summary>Whether the GEMM tiles and matrix-vector products run on 128-bit vectors (the widest width is 128: Arm, or the override).</summary>
+    /// <summary>Whether the kernels run on 128-bit vectors (the widest width is 128: Arm, or the override).</summary>
     public static readonly bool Vector128Tiles = VectorBits == 128;
 
     /// <summary>What the hardware and the runtime offer, the input of <see cref="ChooseVectorBits"/>.</summary>
@@ -104,6 +104,31 @@ internal static class Simd
 #else
         if (Avx512F.IsSupported) return Avx512F.FusedMultiplyAdd(a, b, c);
         return Vector512.Create(FusedMultiplyAdd(a.GetLower(), b.GetLower(), c.GetLower()), FusedMultiplyAdd(a.GetUpper(), b.GetUpper(), c.GetUpper()));
+#endif
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Round(Vector128<float> value)
+    {
+#if NET9_0_OR_GREATER
+        return Vector128.Round(value);
+#else
+        if (Sse41.IsSupported) return Sse41.RoundToNearestInteger(value);
+        if (System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported) return System.Runtime.Intrinsics.Arm.AdvSimd.RoundToNearest(value);
+        Span<float> lanes = stackalloc float[Vector128<float>.Count];
+        for (int i = 0; i < lanes.Length; i++) lanes[i] = MathF.Round(value.GetElement(i), MidpointRounding.ToEven);
+        return Vector128.Create<float>(lanes);
+#endif
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> CopySign(Vector128<float> value, Vector128<float> sign)
+    {
+#if NET9_0_OR_GREATER
+        return Vector128.CopySign(value, sign);
+#else
+        var mask = Vector128.Create(-0.0f);
+        return (value & ~mask) | (sign & mask);
 #endif
     }
 
