@@ -32,8 +32,8 @@ public sealed class ManagedBackend(int threads = 0) : IBackend
 
     /// <summary>
     /// Width in bits of the vectors this process's kernels run on: 512 where the CPU has AVX-512 (also where .NET
-    /// itself prefers 256-bit vectors), 256 with AVX2 and FMA, 128 on Arm (NEON: the GEMM tiles and matrix-vector
-    /// products; the cell arithmetic is scalar there), 0 for the scalar fallback. <c>SEQFORECAST_VECTOR_BITS</c> (512, 256, 128 or 0) sets it.
+    /// itself prefers 256-bit vectors), 256 with AVX2 and FMA, 128 on Arm (NEON; the backward cell arithmetic
+    /// is scalar there), 0 for the scalar fallback. <c>SEQFORECAST_VECTOR_BITS</c> (512, 256, 128 or 0) sets it.
     /// Fixed for the life of the process.
     /// </summary>
     public static int VectorBits => Kernels.Simd.VectorBits;
