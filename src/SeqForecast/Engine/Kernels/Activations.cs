@@ -32,7 +32,7 @@ internal static class Activations
     /// </summary>
     public static void LstmCell(Span<float> gates, int n, int start, int end, ReadOnlySpan<float> previousCell, Span<float> cell, Span<float> tanhCell, Span<float> hidden)
     {
-        if (!Simd.Vector256Enabled && !Simd.Vector128Tiles)
+        if (!Simd.Vector128Enabled)
         {
             LstmCellScalar(gates, n, start, end, previousCell, cell, tanhCell, hidden);
             return;
@@ -160,7 +160,7 @@ internal static class Activations
     /// </summary>
     public static void GruCell(Span<float> gates, ReadOnlySpan<float> hiddenProjection, int n, int start, int end, ReadOnlySpan<float> previous, Span<float> hiddenNew, Span<float> hidden)
     {
-        if (!Simd.Vector256Enabled && !Simd.Vector128Tiles)
+        if (!Simd.Vector128Enabled)
         {
             GruCellScalar(gates, hiddenProjection, n, start, end, previous, hiddenNew, hidden);
             return;

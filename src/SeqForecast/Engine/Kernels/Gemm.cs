@@ -20,7 +20,7 @@ namespace SeqForecast.Engine.Kernels;
 internal static unsafe class Gemm
 {
     /// <summary>Rows of a micro-tile.</summary>
-    public static readonly int MR = Simd.Vector512Enabled ? 8 : Simd.Vector256Enabled ? 6 : Simd.Vector128Tiles ? 8 : 4;
+    public static readonly int MR = Simd.Vector512Enabled ? 8 : Simd.Vector256Enabled ? 6 : Simd.Vector128Enabled ? 8 : 4;
 
     /// <summary>Columns of a micro-tile.</summary>
     public static readonly int NR = Simd.Vector512Enabled ? 32 : Simd.Vector256Enabled ? 16 : 8;
@@ -208,7 +208,7 @@ internal static unsafe class Gemm
     {
         if (Simd.Vector512Enabled) Kernel8x32(k, a, b, c, ldc, rows, cols, accumulate, rowBias, tile);
         else if (Simd.Vector256Enabled) Kernel6x16(k, a, b, c, ldc, rows, cols, accumulate, rowBias, tile);
-        else if (Simd.Vector128Tiles) Kernel8x8(k, a, b, c, ldc, rows, cols, accumulate, rowBias, tile);
+        else if (Simd.Vector128Enabled) Kernel8x8(k, a, b, c, ldc, rows, cols, accumulate, rowBias, tile);
         else KernelScalar(k, a, b, c, ldc, rows, cols, accumulate, rowBias, tile);
     }
 
@@ -323,7 +323,7 @@ internal static unsafe class Gemm
     }
 
     /// <summary>Floats in one vector register of the matrix-vector kernel.</summary>
-    public static readonly int VectorWidth = Simd.Vector512Enabled ? 16 : Simd.Vector256Enabled ? 8 : Simd.Vector128Tiles ? 4 : 1;
+    public static readonly int VectorWidth = Simd.Vector512Enabled ? 16 : Simd.Vector256Enabled ? 8 : Simd.Vector128Enabled ? 4 : 1;
 
     /// <summary>Floats a weight W [n, k] packed for <see cref="MultiplyVector"/> needs: Wᵀ with n rounded up to a vector.</summary>
     public static int PackedVectorSize(int n, int k) => k * RoundUpToVector(n);

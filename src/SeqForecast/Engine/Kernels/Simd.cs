@@ -14,8 +14,8 @@ internal static class Simd
 {
     /// <summary>
     /// Width in bits of the vectors the engine's kernels (GEMM tiles, matrix-vector products, cell arithmetic) use:
-    /// 512, 256, 128 (Arm's NEON; the backward cell arithmetic stays scalar there) or 0 (scalar). 512 wherever the CPU has AVX-512 (F, BW, CD, DQ),
-    /// including the Intel server parts on which .NET itself prefers 256-bit vectors because 512-bit instructions may
+    /// 512, 256, 128 (Arm's NEON; the backward cell arithmetic stays scalar there) or 0 (scalar). 512 wherever the
+    /// CPU has AVX-512 (F, BW, CD, DQ), including the Intel server parts on which .NET itself prefers 256-bit vectors because 512-bit instructions may
     /// lower the clock, and so reports <see cref="Vector512.IsHardwareAccelerated"/> as false while still compiling
     /// <see cref="Vector512{T}"/> to AVX-512: these kernels are FMA-bound, so twice the width outweighs the lower clock
     /// there, as it does for the vendor BLAS libraries. <c>SEQFORECAST_VECTOR_BITS</c> (512, 256, 128 or 0) narrows
@@ -37,8 +37,8 @@ internal static class Simd
     /// <summary>Whether the kernels run at least 256 bits wide (the Vector256 paths are taken).</summary>
     public static readonly bool Vector256Enabled = VectorBits >= 256;
 
-    /// <summary>Whether the kernels run on 128-bit vectors (the widest width is 128: Arm, or the override).</summary>
-    public static readonly bool Vector128Tiles = VectorBits == 128;
+    /// <summary>Whether the kernels run at least 128 bits wide (checked after the wider widths: Arm, or the override).</summary>
+    public static readonly bool Vector128Enabled = VectorBits >= 128;
 
     /// <summary>What the hardware and the runtime offer, the input of <see cref="ChooseVectorBits"/>.</summary>
     /// <param name="Accelerated512">The runtime's <see cref="Vector512.IsHardwareAccelerated"/>.</param>
