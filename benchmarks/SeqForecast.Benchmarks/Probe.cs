@@ -9,15 +9,54 @@ namespace SeqForecast.Benchmarks;
 
 /// <summary>
 /// Quick probes for profiling (not BenchmarkDotNet, not for reported figures): <c>dotnet run -c Release -- probe-NAME</c>
-/// with gemm, gemv, cells, layer, narrow, breakdown, train, predict, <c>train-loop lstm|gru</c> (runs until
+/// with gemm, gemm-blocking, gemv, cells, layer, narrow, breakdown, train, predict, <c>train-loop lstm|gru</c> (runs until
 /// PROBE_TRAIN_SECONDS pass, for perf) or <c>predict-loop lstm|gru STEPS SECONDS</c>.
 /// </summary>
 internal static class Probe
 {
+    /// <summary>
+    /// The K-blocked tile walk against the unblocked one (<see cref="Kernels.Gemm.MultiplyTiles"/> with and without
+    /// chain scratch), one thread, rounds alternating so that a noisy host slows both alike; medians of 9 rounds.
+    /// </summary>
+    public static unsafe void GemmBlocking()
+    {
+        Console.WriteLine($"KC {Kernels.Gemm.KC}, M block {Kernels.Gemm.MCBlocks * Kernels.Gemm.MR} rows, tiles {Kernels.Gemm.MR}x{Kernels.Gemm.NR}");
+        Console.WriteLine("| M x N x K | unblocked GFLOP/s | K-blocked GFLOP/s | ratio |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        foreach (var (m, n, k) in new[] { (1024, 32, 256), (1024, 32, 512), (512, 32, 1024), (1024, 256, 512), (512, 512, 512), (1024, 256, 2048), (768, 256, 2048), (1024, 512, 2048) })
+        {
+            var a = new float[Kernels.Gemm.PackedASize(m, k)];
+            var b = new float[Kernels.Gemm.PackedBSize(k, n)];
+            var c = new float[m * n];
+            var chains = new float[Kernels.Gemm.ChainScratchSize(n) + 16];
+            for (int i = 0; i < a.Length; i++) a[i] = (i % 7) * 0.1f;
+            for (int i = 0; i < b.Length; i++) b[i] = (i % 5) * 0.1f;
+            int rowBlocks = (m + Kernels.Gemm.MR - 1) / Kernels.Gemm.MR, panels = (n + Kernels.Gemm.NR - 1) / Kernels.Gemm.NR;
+            int reps = (int)Math.Max(10, 4e8 / (2.0 * m * n * k));
+            var times = new[] { new List<double>(), new List<double>() };
+            fixed (float* ap = a) fixed (float* bp = b) fixed (float* cp = c) fixed (float* chainsp = chains)
+            {
+                float* aligned = (float*)(((nint)chainsp + 63) & ~(nint)63);
+                for (int round = 0; round < 10; round++)
+                    for (int variant = 0; variant < 2; variant++)
+                    {
+                        float* scratch = variant == 0 ? null : aligned;
+                        var sw = Stopwatch.StartNew();
+                        for (int i = 0; i < reps; i++) Kernels.Gemm.MultiplyTiles(ap, bp, m, n, k, cp, n, false, 0, rowBlocks, 0, panels, scratch);
+                        if (round > 0) times[variant].Add(2.0 * m * n * k * reps / sw.Elapsed.TotalSeconds / 1e9);
+                    }
+            }
+            double unblocked = times[0].Order().ElementAt(4), blocked = times[1].Order().ElementAt(4);
+            Console.WriteLine($"| {m} x {n} x {k} | {unblocked:F1} | {blocked:F1} | {blocked / unblocked:F2}x |");
+        }
+    }
+
     public static void Gemm(int threads)
     {
-        foreach (var (m, n, k) in new[] { (256, 64, 128), (256, 64, 65), (128, 64, 256), (256, 128, 64), (1024, 256, 512), (512, 512, 512), (1024, 32, 256), (512, 32, 1024), (1024, 256, 2048), (768, 32, 256) })
+        var only = Environment.GetEnvironmentVariable("PROBE_GEMM_SHAPES");
+        foreach (var (m, n, k) in new[] { (256, 64, 128), (256, 64, 65), (128, 64, 256), (256, 128, 64), (1024, 256, 512), (512, 512, 512), (1024, 32, 256), (512, 32, 1024), (1024, 256, 2048), (768, 32, 256), (1024, 512, 2048), (768, 512, 2048) })
         {
+            if (only != null && !only.Split(',').Contains($"{m}x{n}x{k}")) continue;
             var a = new float[Kernels.Gemm.PackedASize(m, k)];
             var b = new float[Kernels.Gemm.PackedBSize(k, n)];
             var c = new float[m * n];
@@ -27,9 +66,15 @@ internal static class Probe
             var runner = new GemmRunner(pool);
             for (int i = 0; i < 200; i++) runner.Multiply(a, b, m, n, k, c, n, false);
             int reps = (int)Math.Max(50, 2e9 / (2.0 * m * n * k));
-            var sw = Stopwatch.StartNew();
-            for (int i = 0; i < reps; i++) runner.Multiply(a, b, m, n, k, c, n, false);
-            Console.WriteLine($"{m}x{n}x{k} threads={threads}: {2.0 * m * n * k * reps / sw.Elapsed.TotalSeconds / 1e9:F1} GFLOP/s");
+            var rounds = new double[5];
+            for (int round = 0; round < rounds.Length; round++)
+            {
+                var sw = Stopwatch.StartNew();
+                for (int i = 0; i < reps; i++) runner.Multiply(a, b, m, n, k, c, n, false);
+                rounds[round] = 2.0 * m * n * k * reps / sw.Elapsed.TotalSeconds / 1e9;
+            }
+            Array.Sort(rounds);
+            Console.WriteLine($"{m}x{n}x{k} threads={threads}: {rounds[2]:F1} GFLOP/s (median of 5; best {rounds[4]:F1})");
         }
     }
 

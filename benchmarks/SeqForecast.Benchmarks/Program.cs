@@ -4,6 +4,9 @@ using SeqForecast.Engine;
 
 switch (args.FirstOrDefault())
 {
+    case "probe-gemm-blocking":
+        Probe.GemmBlocking();
+        return;
     case "probe-gemm":
         Probe.Gemm(1);
         Probe.Gemm(2);

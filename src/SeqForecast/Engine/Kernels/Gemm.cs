@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using SeqForecast.Engine.Managed;
 
 namespace SeqForecast.Engine.Kernels;
 
@@ -165,22 +166,23 @@ internal static unsafe class Gemm
     /// <summary>
     /// Computes tiles [rowBlockStart, rowBlockEnd) × [panelStart, panelEnd) of C[M,N] (=|+=) packedA × packedB.
     /// </summary>
-    public static void MultiplyTiles(float* packedA, float* packedB, int m, int n, int k, float* c, int ldc, bool accumulate, int rowBlockStart, int rowBlockEnd, int panelStart, int panelEnd)
+    /// <remarks>
+    /// With <paramref name="chains"/> (at least <see cref="ChainScratchSize"/>(<paramref name="n"/>) floats) and
+    /// K &gt; <see cref="KC"/>, the product is blocked for the caches: for each M block of <see cref="MCBlocks"/> row
+    /// blocks and each K block of <see cref="KC"/>, every panel's B micro-panel (in L1) meets the M block's A pieces
+    /// (in L2), the tiles' chains parked in <paramref name="chains"/> between K blocks. Each output is still the one
+    /// FMA chain over k in order, added to C once at the end, so the bits are those of the unblocked product. Without
+    /// it, each tile runs its whole K at once: for deep K, B's panels then stream from L3 for every row block.
+    /// </remarks>
+    public static void MultiplyTiles(float* packedA, float* packedB, int m, int n, int k, float* c, int ldc, bool accumulate, int rowBlockStart, int rowBlockEnd, int panelStart, int panelEnd, float* chains = null)
     {
-        // Tile scratch lives here, not in the kernels: a stackalloc inside a kernel makes the JIT spill its accumulators.
-        var tile = stackalloc float[MR * NR];
-        if (k >= DeepK)
+        if (chains != null && k > KC)
         {
-            // Deep products (the weight gradients, K = T·B): one row block of A against every panel of B in turn.
-            for (int blk = rowBlockStart; blk < rowBlockEnd; blk++)
-            {
-                float* a = packedA + (long)blk * MR * k;
-                int rows = Math.Min(MR, m - blk * MR);
-                for (int p = panelStart; p < panelEnd; p++)
-                    Tile(k, a, packedB + (long)p * NR * k, c + (long)blk * MR * ldc + p * NR, ldc, rows, Math.Min(NR, n - p * NR), accumulate, null, tile);
-            }
+            MultiplyBlocked(packedA, packedB, m, n, k, c, ldc, accumulate, rowBlockStart, rowBlockEnd, panelStart, panelEnd, chains);
             return;
         }
+        // Tile scratch lives here, not in the kernels: a stackalloc inside a kernel makes the JIT spill its accumulators.
+        var tile = stackalloc float[MR * NR];
         for (int p = panelStart; p < panelEnd; p++)
         {
             float* b = packedB + (long)p * NR * k;
@@ -194,23 +196,74 @@ internal static unsafe class Gemm
         }
     }
 
-    /// <summary>
-    /// K from which <see cref="MultiplyTiles"/> walks row blocks outermost (each row block of A against every panel)
-    /// instead of panels outermost. Only the order of independent tiles changes, so the bits do not. Measured with
-    /// <c>probe-gemm</c>-style loops on the AMD EPYC VM (2026-12-02): 4–29 % faster at 1024×256×2048 and 12–19 % at
-    /// 1024×512×2048, no change at K ≤ 1024.
-    /// </summary>
-    internal const int DeepK = 1536;
+    private static void MultiplyBlocked(float* packedA, float* packedB, int m, int n, int k, float* c, int ldc, bool accumulate, int rowBlockStart, int rowBlockEnd, int panelStart, int panelEnd, float* chains)
+    {
+        int panels = panelEnd - panelStart, tileSize = MR * NR;
+        for (int i0 = rowBlockStart; i0 < rowBlockEnd; i0 += MCBlocks)
+        {
+            int i1 = Math.Min(rowBlockEnd, i0 + MCBlocks);
+            for (int k0 = 0; k0 < k; k0 += KC)
+            {
+                int kLength = Math.Min(KC, k - k0);
+                bool resume = k0 > 0, last = k0 + kLength == k;
+                for (int p = panelStart; p < panelEnd; p++)
+                {
+                    float* b = packedB + (long)p * NR * k + (long)k0 * NR;
+                    int cols = Math.Min(NR, n - p * NR);
+                    for (int blk = i0; blk < i1; blk++)
+                    {
+                        float* tile = chains + ((long)(blk - i0) * panels + (p - panelStart)) * tileSize;
+                        Chains(kLength, packedA + (long)blk * MR * k + (long)k0 * MR, b, tile, resume);
+                        if (last) StoreTile(tile, NR, c + (long)blk * MR * ldc + p * NR, ldc, Math.Min(MR, m - blk * MR), cols, accumulate, null);
+                    }
+                }
+            }
+        }
+    }
 
-    /// <summary>One MR×NR tile with the widest micro-kernel the hardware accelerates.</summary>
+    /// <summary>One MR×NR tile with the widest micro-kernel the hardware accelerates: its chains over k into <paramref name="tile"/>, then into C.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Tile(int k, float* a, float* b, float* c, int ldc, int rows, int cols, bool accumulate, float* rowBias, float* tile)
     {
-        if (Simd.Vector512Enabled) Kernel8x32(k, a, b, c, ldc, rows, cols, accumulate, rowBias, tile);
-        else if (Simd.Vector256Enabled) Kernel6x16(k, a, b, c, ldc, rows, cols, accumulate, rowBias, tile);
-        else if (Simd.Vector128Enabled) Kernel8x8(k, a, b, c, ldc, rows, cols, accumulate, rowBias, tile);
-        else KernelScalar(k, a, b, c, ldc, rows, cols, accumulate, rowBias, tile);
+        Chains(k, a, b, tile, resume: false);
+        StoreTile(tile, NR, c, ldc, rows, cols, accumulate, rowBias);
     }
+
+    /// <summary>
+    /// Runs the MR×NR FMA chains of one tile over <paramref name="k"/> steps of A and B, writing the accumulators to
+    /// <paramref name="tile"/> (row stride NR). With <paramref name="resume"/> the chains start from the values in
+    /// <paramref name="tile"/> instead of zero: a float accumulator stored and loaded again is the same value, so a
+    /// chain run in K blocks is bit for bit the chain run at once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Chains(int k, float* a, float* b, float* tile, bool resume)
+    {
+        if (Simd.Vector512Enabled) Kernel8x32(k, a, b, tile, resume);
+        else if (Simd.Vector256Enabled) Kernel6x16(k, a, b, tile, resume);
+        else if (Simd.Vector128Enabled) Kernel8x8(k, a, b, tile, resume);
+        else KernelScalar(k, a, b, tile, resume);
+    }
+
+    /// <summary>
+    /// K block of <see cref="MultiplyTiles"/> when it has chain scratch: a B micro-panel of KC×NR floats is 16 KiB, a
+    /// third of a 48 KiB L1 (128 at 512 bits, 256 at 256 bits).
+    /// </summary>
+    public static readonly int KC = 4096 / NR;
+
+    /// <summary>Row blocks per M block of the blocked product: an A block of about 256 rows × KC, 128 KiB at 512 bits, stays in L2.</summary>
+    public static readonly int MCBlocks = Math.Max(1, 256 / MR);
+
+    /// <summary>
+    /// Whether <see cref="GemmRunner"/> blocks K for a product: K longer than one block and more than one panel of B.
+    /// With one panel (the per-step recurrences, N = batch ≤ NR) B's panel already stays in cache across the row
+    /// blocks and blocking only adds the parked chains' traffic: measured with <c>probe-gemm-blocking</c> on the
+    /// Intel Xeon VM (2026-12-02), 0.6–1.0× at 1024×32×256 to 512×32×1024 against 1.05–1.2× for the weight
+    /// gradients (1024×256×2048 and 768×256×2048).
+    /// </summary>
+    public static bool UseKBlocks(int n, int k) => k > KC && n > NR;
+
+    /// <summary>Floats of chain scratch <see cref="MultiplyTiles"/> needs to block K for a product of <paramref name="n"/> columns.</summary>
+    public static int ChainScratchSize(int n) => MCBlocks * ((n + NR - 1) / NR) * MR * NR;
 
     /// <summary>Widest N for which <see cref="MultiplyNarrow"/> is used instead of the tile kernels (small batches, predict).</summary>
     public const int NarrowColumns = 4;
@@ -516,10 +569,17 @@ internal static unsafe class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x32(int k, float* a, float* b, float* c, int ldc, int rows, int cols, bool accumulate, float* rowBias, float* tile)
+    private static void Kernel8x32(int k, float* a, float* b, float* tile, bool resume)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        if (resume)
+        {
+            c00 = Vector512.Load(tile); c01 = Vector512.Load(tile + 16); c10 = Vector512.Load(tile + 32); c11 = Vector512.Load(tile + 48);
+            c20 = Vector512.Load(tile + 64); c21 = Vector512.Load(tile + 80); c30 = Vector512.Load(tile + 96); c31 = Vector512.Load(tile + 112);
+            c40 = Vector512.Load(tile + 128); c41 = Vector512.Load(tile + 144); c50 = Vector512.Load(tile + 160); c51 = Vector512.Load(tile + 176);
+            c60 = Vector512.Load(tile + 192); c61 = Vector512.Load(tile + 208); c70 = Vector512.Load(tile + 224); c71 = Vector512.Load(tile + 240);
+        }
         for (int kk = 0; kk < k; kk++, a += 8, b += 32)
         {
             var b0 = Vector512.Load(b);
@@ -537,14 +597,19 @@ internal static unsafe class Gemm
         c20.Store(tile + 64); c21.Store(tile + 80); c30.Store(tile + 96); c31.Store(tile + 112);
         c40.Store(tile + 128); c41.Store(tile + 144); c50.Store(tile + 160); c51.Store(tile + 176);
         c60.Store(tile + 192); c61.Store(tile + 208); c70.Store(tile + 224); c71.Store(tile + 240);
-        StoreTile(tile, 32, c, ldc, rows, cols, accumulate, rowBias);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x16(int k, float* a, float* b, float* c, int ldc, int rows, int cols, bool accumulate, float* rowBias, float* tile)
+    private static void Kernel6x16(int k, float* a, float* b, float* tile, bool resume)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        if (resume)
+        {
+            c00 = Vector256.Load(tile); c01 = Vector256.Load(tile + 8); c10 = Vector256.Load(tile + 16); c11 = Vector256.Load(tile + 24);
+            c20 = Vector256.Load(tile + 32); c21 = Vector256.Load(tile + 40); c30 = Vector256.Load(tile + 48); c31 = Vector256.Load(tile + 56);
+            c40 = Vector256.Load(tile + 64); c41 = Vector256.Load(tile + 72); c50 = Vector256.Load(tile + 80); c51 = Vector256.Load(tile + 88);
+        }
         for (int kk = 0; kk < k; kk++, a += 6, b += 16)
         {
             var b0 = Vector256.Load(b);
@@ -559,15 +624,21 @@ internal static unsafe class Gemm
         c00.Store(tile); c01.Store(tile + 8); c10.Store(tile + 16); c11.Store(tile + 24);
         c20.Store(tile + 32); c21.Store(tile + 40); c30.Store(tile + 48); c31.Store(tile + 56);
         c40.Store(tile + 64); c41.Store(tile + 72); c50.Store(tile + 80); c51.Store(tile + 88);
-        StoreTile(tile, 16, c, ldc, rows, cols, accumulate, rowBias);
     }
 
     /// <summary>The 128-bit tile (NEON's 32 registers hold its 16 accumulators): 8 rows × two vectors of 4 columns.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x8(int k, float* a, float* b, float* c, int ldc, int rows, int cols, bool accumulate, float* rowBias, float* tile)
+    private static void Kernel8x8(int k, float* a, float* b, float* tile, bool resume)
     {
         Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector128<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        if (resume)
+        {
+            c00 = Vector128.Load(tile); c01 = Vector128.Load(tile + 4); c10 = Vector128.Load(tile + 8); c11 = Vector128.Load(tile + 12);
+            c20 = Vector128.Load(tile + 16); c21 = Vector128.Load(tile + 20); c30 = Vector128.Load(tile + 24); c31 = Vector128.Load(tile + 28);
+            c40 = Vector128.Load(tile + 32); c41 = Vector128.Load(tile + 36); c50 = Vector128.Load(tile + 40); c51 = Vector128.Load(tile + 44);
+            c60 = Vector128.Load(tile + 48); c61 = Vector128.Load(tile + 52); c70 = Vector128.Load(tile + 56); c71 = Vector128.Load(tile + 60);
+        }
         for (int kk = 0; kk < k; kk++, a += 8, b += 8)
         {
             var b0 = Vector128.Load(b);
@@ -585,17 +656,16 @@ internal static unsafe class Gemm
         c20.Store(tile + 16); c21.Store(tile + 20); c30.Store(tile + 24); c31.Store(tile + 28);
         c40.Store(tile + 32); c41.Store(tile + 36); c50.Store(tile + 40); c51.Store(tile + 44);
         c60.Store(tile + 48); c61.Store(tile + 52); c70.Store(tile + 56); c71.Store(tile + 60);
-        StoreTile(tile, 8, c, ldc, rows, cols, accumulate, rowBias);
     }
 
-    private static void KernelScalar(int k, float* a, float* b, float* c, int ldc, int rows, int cols, bool accumulate, float* rowBias, float* tile)
+    private static void KernelScalar(int k, float* a, float* b, float* tile, bool resume)
     {
-        for (int i = 0; i < 32; i++) tile[i] = 0;
+        if (!resume)
+            for (int i = 0; i < 32; i++) tile[i] = 0;
         for (int kk = 0; kk < k; kk++, a += 4, b += 8)
             for (int r = 0; r < 4; r++)
                 for (int j = 0; j < 8; j++)
                     tile[r * 8 + j] = MathF.FusedMultiplyAdd(a[r], b[j], tile[r * 8 + j]);
-        StoreTile(tile, 8, c, ldc, rows, cols, accumulate, rowBias);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -649,6 +719,8 @@ internal sealed unsafe class GemmRunner : IParallelWork
     private const long ParallelThreshold = 32 * 1024; // multiply-adds below which one thread is faster
     private readonly WorkerPool _pool;
     private readonly int _parts;
+    private readonly object _chainsLock = new();
+    private AlignedBuffer[] _chains = [];   // chain scratch for K-blocked products, one per team member or pool part
     private float* _a, _b, _c;
     private int _m, _n, _k, _ldc;
     private bool _accumulate;
@@ -716,7 +788,7 @@ internal sealed unsafe class GemmRunner : IParallelWork
             int panels = (n + Gemm.NR - 1) / Gemm.NR;
             if (_parts <= 1 || (long)m * n * k < ParallelThreshold || rowBlocks * panels < 2)
             {
-                MultiplyRowBlocks(a, b, m, n, k, cp, ldc, accumulate, 0, rowBlocks);
+                MultiplyRowBlocks(a, b, m, n, k, cp, ldc, accumulate, 0, rowBlocks, 0);
                 return;
             }
             _a = a; _b = b; _c = cp; _m = m; _n = n; _k = k; _ldc = ldc; _accumulate = accumulate;
@@ -742,7 +814,7 @@ internal sealed unsafe class GemmRunner : IParallelWork
         fixed (float* a = packedA)
         fixed (float* b = packedB)
         fixed (float* cp = c)
-            MultiplyRowBlocks(a, b, m, n, k, cp, ldc, accumulate, start, end);
+            MultiplyRowBlocks(a, b, m, n, k, cp, ldc, accumulate, start, end, member.Index);
     }
 
     private static void CheckMultiply(ReadOnlySpan<float> packedA, ReadOnlySpan<float> packedB, int m, int n, int k, Span<float> c, int ldc)
@@ -752,12 +824,52 @@ internal sealed unsafe class GemmRunner : IParallelWork
         if (m > 0 && c.Length < (long)(m - 1) * ldc + n) throw new ArgumentException("C is too small", nameof(c));
     }
 
-    /// <summary>Row blocks [start, end) of C across every panel, on the calling thread (matrix-vector products for narrow N).</summary>
-    private static void MultiplyRowBlocks(float* a, float* b, int m, int n, int k, float* c, int ldc, bool accumulate, int start, int end)
+    /// <summary>
+    /// Row blocks [start, end) of C across every panel, on the calling thread (matrix-vector products for narrow N),
+    /// K-blocked with the chain scratch of <paramref name="slot"/> where <see cref="Gemm.UseKBlocks"/> says so.
+    /// </summary>
+    private void MultiplyRowBlocks(float* a, float* b, int m, int n, int k, float* c, int ldc, bool accumulate, int start, int end, int slot)
     {
         if (start == end) return;
-        if (n <= Gemm.NarrowColumns) Gemm.MultiplyNarrow(a, b, m, n, k, c, ldc, accumulate, start, end);
-        else Gemm.MultiplyTiles(a, b, m, n, k, c, ldc, accumulate, start, end, 0, (n + Gemm.NR - 1) / Gemm.NR);
+        if (n <= Gemm.NarrowColumns)
+        {
+            Gemm.MultiplyNarrow(a, b, m, n, k, c, ldc, accumulate, start, end);
+            return;
+        }
+        int panels = (n + Gemm.NR - 1) / Gemm.NR;
+        if (!Gemm.UseKBlocks(n, k))
+        {
+            Gemm.MultiplyTiles(a, b, m, n, k, c, ldc, accumulate, start, end, 0, panels);
+            return;
+        }
+        fixed (float* chains = ChainScratch(slot, Gemm.ChainScratchSize(n)))
+            Gemm.MultiplyTiles(a, b, m, n, k, c, ldc, accumulate, start, end, 0, panels, chains);
+    }
+
+    /// <summary>
+    /// The chain scratch of <paramref name="slot"/>, grown to at least <paramref name="length"/> floats. Only the
+    /// thread that owns a slot (a team member or pool part) uses it, so growing one slot never disturbs another;
+    /// growth happens on the first deep product of a size, and steady-state steps allocate nothing.
+    /// </summary>
+    private Span<float> ChainScratch(int slot, int length)
+    {
+        var all = Volatile.Read(ref _chains);
+        if (slot < all.Length && all[slot].Length >= length) return all[slot].AsSpan(0, length);
+        lock (_chainsLock)
+        {
+            var grown = _chains;
+            if (slot >= grown.Length)
+            {
+                var larger = new AlignedBuffer[slot + 1];
+                grown.CopyTo(larger, 0);
+                for (int i = grown.Length; i < larger.Length; i++) larger[i] = AlignedBuffer.Empty;
+                grown = larger;
+            }
+            else grown = (AlignedBuffer[])grown.Clone();
+            if (grown[slot].Length < length) grown[slot] = new AlignedBuffer(length);
+            Volatile.Write(ref _chains, grown);
+            return grown[slot].AsSpan(0, length);
+        }
     }
 
     void IParallelWork.Execute(int part, int parts)
@@ -767,12 +879,15 @@ internal sealed unsafe class GemmRunner : IParallelWork
         if (_n <= Gemm.NarrowColumns || rowBlocks >= panels)
         {
             var (start, end) = TeamMember.Split(rowBlocks, part, parts);
-            MultiplyRowBlocks(_a, _b, _m, _n, _k, _c, _ldc, _accumulate, start, end);
+            MultiplyRowBlocks(_a, _b, _m, _n, _k, _c, _ldc, _accumulate, start, end, part);
         }
         else
         {
             var (start, end) = TeamMember.Split(panels, part, parts);
-            Gemm.MultiplyTiles(_a, _b, _m, _n, _k, _c, _ldc, _accumulate, 0, rowBlocks, start, end);
+            if (!Gemm.UseKBlocks((end - start) * Gemm.NR, _k)) Gemm.MultiplyTiles(_a, _b, _m, _n, _k, _c, _ldc, _accumulate, 0, rowBlocks, start, end);
+            else
+                fixed (float* chains = ChainScratch(part, Gemm.ChainScratchSize((end - start) * Gemm.NR)))
+                    Gemm.MultiplyTiles(_a, _b, _m, _n, _k, _c, _ldc, _accumulate, 0, rowBlocks, start, end, chains);
         }
     }
 }

@@ -73,12 +73,24 @@ public class GemmTests
             Assert.That(actual[i], Is.EqualTo(expected[i] + initial[i]).Within(1e-5));
     }
 
-    // Below and at Gemm.DeepK the tiles are walked in different orders (panels outermost, then row blocks outermost);
-    // either way each output is the FMA chain over k in order, added to C once at the end.
-    [TestCase(13, 33, 40)]
-    [TestCase(13, 33, Gemm.DeepK)]
-    [TestCase(20, 70, Gemm.DeepK + 7)]
-    public void Multiply_IsTheInOrderFmaChainForShallowAndDeepK(int m, int n, int k)
+    // K up to Gemm.KC, or one panel of B, runs each tile at once; beyond that the product is blocked (M blocks of
+    // Gemm.MCBlocks row blocks, K blocks of Gemm.KC, chains parked in scratch). Either way each output is the FMA chain over k in order, added to
+    // C once at the end: rows past one M block, K on and off a block boundary, and every way of running it.
+    private static IEnumerable<TestCaseData> ChainShapes()
+    {
+        int rowsPastOneMBlock = Gemm.MCBlocks * Gemm.MR + 3;
+        yield return new TestCaseData(13, 33, 40);
+        yield return new TestCaseData(13, 33, Gemm.KC);
+        yield return new TestCaseData(13, 33, Gemm.KC + 1);
+        yield return new TestCaseData(rowsPastOneMBlock, Gemm.NR, 3 * Gemm.KC);
+        yield return new TestCaseData(13, 5 * Gemm.NR + 3, 2 * Gemm.KC + 5); // more panels than row blocks: pool threads split panels
+        yield return new TestCaseData(rowsPastOneMBlock, 70, 2 * Gemm.KC);
+        yield return new TestCaseData(rowsPastOneMBlock, 2 * Gemm.NR + 5, 3 * Gemm.KC + 7);
+        yield return new TestCaseData(20, 70, 1543);
+    }
+
+    [TestCaseSource(nameof(ChainShapes))]
+    public void Multiply_IsTheInOrderFmaChainWithAndWithoutKBlocks(int m, int n, int k)
     {
         var a = Random(m * k, 8);
         var b = Random(k * n, 9);
@@ -93,9 +105,55 @@ public class GemmTests
             }
         Assert.Multiple(() =>
         {
-            Assert.That(Multiply(a, false, b, false, m, n, k, 1, initial), Is.EqualTo(expected));
-            Assert.That(Multiply(a, false, b, false, m, n, k, 2, initial), Is.EqualTo(expected));
+            Assert.That(Multiply(a, false, b, false, m, n, k, 1, initial), Is.EqualTo(expected), "one thread");
+            Assert.That(Multiply(a, false, b, false, m, n, k, 2, initial), Is.EqualTo(expected), "two pool threads");
+            Assert.That(Multiply(a, false, b, false, m, n, k, 3, initial), Is.EqualTo(expected), "three pool threads");
+            Assert.That(MultiplyAsTeam(a, b, m, n, k, 3, initial), Is.EqualTo(expected), "a team of three");
         });
+    }
+
+    [Test]
+    public void Multiply_OverwritesWhenNotAccumulatingAfterADeeperProductOnTheSameRunner()
+    {
+        // The chain scratch is reused between products: a product must not resume chains a larger one left there.
+        int m = 40, n = 2 * Gemm.NR + 1, k = 3 * Gemm.KC + 1;
+        using var pool = new WorkerPool(1);
+        var runner = new GemmRunner(pool);
+        var (packedA, packedB) = Pack(Random(m * k, 11), Random(k * n, 12), m, n, k);
+        var c = new float[m * n];
+        runner.Multiply(packedA, packedB, m, n, k, c, n, accumulate: false);
+        int k2 = 2 * Gemm.KC + 3;
+        var a2 = Random(m * k2, 13);
+        var b2 = Random(k2 * n, 14);
+        var (packedA2, packedB2) = Pack(a2, b2, m, n, k2);
+        runner.Multiply(packedA2, packedB2, m, n, k2, c, n, accumulate: false);
+        var expected = Reference(a2, false, b2, false, m, n, k2);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.That(c[i], Is.EqualTo(expected[i]).Within(1e-5 * k2), $"element {i}");
+    }
+
+    private static (float[] A, float[] B) Pack(float[] a, float[] b, int m, int n, int k)
+    {
+        var packedA = new float[Gemm.PackedASize(m, k)];
+        var packedB = new float[Gemm.PackedBSize(k, n)];
+        Gemm.PackA(a, k, false, m, k, 0, 0, k, packedA);
+        Gemm.PackB(b, n, false, k, n, 0, k, packedB);
+        return (packedA, packedB);
+    }
+
+    /// <summary>C = initial + A·B by a team of <paramref name="size"/> threads, each calling the member overload with its index.</summary>
+    private static float[] MultiplyAsTeam(float[] a, float[] b, int m, int n, int k, int size, float[] initial)
+    {
+        var (packedA, packedB) = Pack(a, b, m, n, k);
+        var c = (float[])initial.Clone();
+        using var pool = new WorkerPool(1);
+        var runner = new GemmRunner(pool);
+        var team = new Team(size);
+        var threads = Enumerable.Range(0, size).Select(index => new Thread(() =>
+            runner.Multiply(packedA, packedB, m, n, k, c, n, accumulate: true, team.Member(index)))).ToList();
+        threads.ForEach(t => t.Start());
+        Assert.That(threads.All(t => t.Join(TimeSpan.FromSeconds(60))), Is.True, "every member finished");
+        return c;
     }
 
     [TestCase(64, 256, 129)]
