@@ -172,7 +172,7 @@ internal static unsafe class Gemm
     /// blocks and each K block of <see cref="KC"/>, every panel's B micro-panel (in L1) meets the M block's A pieces
     /// (in L2), the tiles' chains parked in <paramref name="chains"/> between K blocks. Each output is still the one
     /// FMA chain over k in order, added to C once at the end, so the bits are those of the unblocked product. Without
-    /// it, each tile runs its whole K at once: for deep K, B's panels then stream from L3 for every row block.
+    /// it, each tile runs its whole K at once, panels outermost, or row blocks outermost from <see cref="DeepK"/>.
     /// </remarks>
     public static void MultiplyTiles(float* packedA, float* packedB, int m, int n, int k, float* c, int ldc, bool accumulate, int rowBlockStart, int rowBlockEnd, int panelStart, int panelEnd, float* chains = null)
     {
@@ -183,6 +183,18 @@ internal static unsafe class Gemm
         }
         // Tile scratch lives here, not in the kernels: a stackalloc inside a kernel makes the JIT spill its accumulators.
         var tile = stackalloc float[MR * NR];
+        if (k >= DeepK)
+        {
+            // Deep products without K blocks: one row block of A against every panel of B in turn.
+            for (int blk = rowBlockStart; blk < rowBlockEnd; blk++)
+            {
+                float* a = packedA + (long)blk * MR * k;
+                int rows = Math.Min(MR, m - blk * MR);
+                for (int p = panelStart; p < panelEnd; p++)
+                    Tile(k, a, packedB + (long)p * NR * k, c + (long)blk * MR * ldc + p * NR, ldc, rows, Math.Min(NR, n - p * NR), accumulate, null, tile);
+            }
+            return;
+        }
         for (int p = panelStart; p < panelEnd; p++)
         {
             float* b = packedB + (long)p * NR * k;
@@ -254,13 +266,21 @@ internal static unsafe class Gemm
     public static readonly int MCBlocks = Math.Max(1, 256 / MR);
 
     /// <summary>
-    /// Whether <see cref="GemmRunner"/> blocks K for a product: K longer than one block and more than one panel of B.
-    /// With one panel (the per-step recurrences, N = batch ≤ NR) B's panel already stays in cache across the row
-    /// blocks and blocking only adds the parked chains' traffic: measured with <c>probe-gemm-blocking</c> on the
-    /// Intel Xeon VM (2026-12-02), 0.6–1.0× at 1024×32×256 to 512×32×1024 against 1.05–1.2× for the weight
-    /// gradients (1024×256×2048 and 768×256×2048).
+    /// Whether <see cref="GemmRunner"/> blocks K for a product: with the 512-bit tiles, K longer than one block and
+    /// more than one panel of B. Measured with <c>probe-gemm-blocking</c> on a 2-core Intel Xeon VM (2026-12-02):
+    /// 1.05–1.2× for the weight gradients (1024×256×2048, 768×256×2048) and other multi-panel products at 512 bits;
+    /// with one panel (the per-step recurrences, N = batch ≤ NR) B's panel already stays in cache and blocking only
+    /// adds the parked chains' traffic (0.6–1.0×). The 256-bit tiles gained nothing from it there (0.93–1.04×), and
+    /// on an AMD EPYC VM (AVX2) earlier K-blocked variants were slower than the deep order, so they keep that order.
     /// </summary>
-    public static bool UseKBlocks(int n, int k) => k > KC && n > NR;
+    public static bool UseKBlocks(int n, int k) => Simd.Vector512Enabled && k > KC && n > NR;
+
+    /// <summary>
+    /// K from which <see cref="MultiplyTiles"/> without K blocks walks row blocks outermost (each row block of A
+    /// against every panel) instead of panels outermost; only the order of independent tiles changes, so the bits do
+    /// not. Measured on the AMD EPYC VM (AVX2, 2026-12-02): 4–29 % faster at 1024×256×2048, no change at K ≤ 1024.
+    /// </summary>
+    internal const int DeepK = 1536;
 
     /// <summary>Floats of chain scratch <see cref="MultiplyTiles"/> needs to block K for a product of <paramref name="n"/> columns.</summary>
     public static int ChainScratchSize(int n) => MCBlocks * ((n + NR - 1) / NR) * MR * NR;
