@@ -88,6 +88,34 @@ internal static class Elementwise
                 (dc * f).StoreUnsafe(ref dc0, u);
             }
         }
+        else if (Kernels.Simd.Vector128Enabled)
+        {
+            // The same operations in the same order as the wider loops and the scalar tail: the same bits.
+            ref float g0 = ref MemoryMarshal.GetReference(gates);
+            ref float tc0 = ref MemoryMarshal.GetReference(tanhCell);
+            ref float cp0 = ref MemoryMarshal.GetReference(previousCell);
+            ref float dy0 = ref MemoryMarshal.GetReference(dOutput);
+            ref float dh0 = ref MemoryMarshal.GetReference(dHidden);
+            ref float dc0 = ref MemoryMarshal.GetReference(dCell);
+            ref float dg0 = ref MemoryMarshal.GetReference(dGates);
+            var one = Vector128<float>.One;
+            for (; j + 4 <= end; j += 4)
+            {
+                nuint u = (nuint)j, un = (nuint)n;
+                var i = Vector128.LoadUnsafe(ref g0, u);
+                var f = Vector128.LoadUnsafe(ref g0, un + u);
+                var g = Vector128.LoadUnsafe(ref g0, 2 * un + u);
+                var o = Vector128.LoadUnsafe(ref g0, 3 * un + u);
+                var tc = Vector128.LoadUnsafe(ref tc0, u);
+                var dh = Vector128.LoadUnsafe(ref dh0, u) + Vector128.LoadUnsafe(ref dy0, u);
+                (dh * tc * o * (one - o)).StoreUnsafe(ref dg0, 3 * un + u);
+                var dc = Vector128.LoadUnsafe(ref dc0, u) + dh * o * (one - tc * tc);
+                (dc * g * i * (one - i)).StoreUnsafe(ref dg0, u);
+                (dc * Vector128.LoadUnsafe(ref cp0, u) * f * (one - f)).StoreUnsafe(ref dg0, un + u);
+                (dc * i * (one - g * g)).StoreUnsafe(ref dg0, 2 * un + u);
+                (dc * f).StoreUnsafe(ref dc0, u);
+            }
+        }
         for (; j < end; j++)
         {
             float i = gates[j], f = gates[n + j], g = gates[2 * n + j], o = gates[3 * n + j], tc = tanhCell[j];
@@ -182,6 +210,37 @@ internal static class Elementwise
                 direct.StoreUnsafe(ref dh0, u);
             }
         }
+        else if (Kernels.Simd.Vector128Enabled)
+        {
+            // The same operations in the same order as the wider loops and the scalar tail: the same bits.
+            ref float g0 = ref MemoryMarshal.GetReference(gates);
+            ref float hn0 = ref MemoryMarshal.GetReference(hiddenNew);
+            ref float hp0 = ref MemoryMarshal.GetReference(previous);
+            ref float dy0 = ref MemoryMarshal.GetReference(dOutput);
+            ref float dh0 = ref MemoryMarshal.GetReference(dHidden);
+            ref float dx0 = ref MemoryMarshal.GetReference(dInputPre);
+            ref float dp0 = ref MemoryMarshal.GetReference(dHiddenPre);
+            var one = Vector128<float>.One;
+            for (; j + 4 <= end; j += 4)
+            {
+                nuint u = (nuint)j, un = (nuint)n;
+                var r = Vector128.LoadUnsafe(ref g0, u);
+                var z = Vector128.LoadUnsafe(ref g0, un + u);
+                var candidate = Vector128.LoadUnsafe(ref g0, 2 * un + u);
+                var dh = Vector128.LoadUnsafe(ref dh0, u) + Vector128.LoadUnsafe(ref dy0, u);
+                var dz = (Vector128.LoadUnsafe(ref hp0, u) - candidate) * dh * z * (one - z);
+                var direct = dh * z;
+                var dn = (dh - direct) * (one - candidate * candidate);
+                var dr = dn * Vector128.LoadUnsafe(ref hn0, u) * r * (one - r);
+                dr.StoreUnsafe(ref dx0, u);
+                dz.StoreUnsafe(ref dx0, un + u);
+                dn.StoreUnsafe(ref dx0, 2 * un + u);
+                dr.StoreUnsafe(ref dp0, u);
+                dz.StoreUnsafe(ref dp0, un + u);
+                (dn * r).StoreUnsafe(ref dp0, 2 * un + u);
+                direct.StoreUnsafe(ref dh0, u);
+            }
+        }
         for (; j < end; j++)
         {
             float r = gates[j], z = gates[n + j], candidate = gates[2 * n + j];
@@ -212,7 +271,7 @@ internal static class Elementwise
     {
         if (block.Length < rows * columns || accumulator.Length < rows * RowSumLanes)
             throw new ArgumentException($"block needs {rows}×{columns} floats and accumulator {rows}×{RowSumLanes}");
-        int vectorEnd = Kernels.Simd.Vector256Enabled ? columns / 16 * 16 : 0;
+        int vectorEnd = Kernels.Simd.Vector128Enabled ? columns / 16 * 16 : 0;
         for (int r = 0; r < rows; r++)
         {
             var row = block.Slice(r * columns, columns);
@@ -223,7 +282,7 @@ internal static class Elementwise
                 for (int c = 0; c < vectorEnd; c += 16) sum += Vector512.Create<float>(row[c..]);
                 sum.CopyTo(lanes);
             }
-            else if (vectorEnd > 0)
+            else if (vectorEnd > 0 && Kernels.Simd.Vector256Enabled)
             {
                 // Lanes 0–7 and 8–15 as two vectors: each lane adds the same values in the same order.
                 var low = Vector256.Create<float>(lanes);
@@ -235,6 +294,25 @@ internal static class Elementwise
                 }
                 low.CopyTo(lanes);
                 high.CopyTo(lanes[8..]);
+            }
+            else if (vectorEnd > 0)
+            {
+                // Four vectors of four lanes (the 128-bit path); again each lane adds the same values in the same order.
+                var q0 = Vector128.Create<float>(lanes);
+                var q1 = Vector128.Create<float>(lanes[4..]);
+                var q2 = Vector128.Create<float>(lanes[8..]);
+                var q3 = Vector128.Create<float>(lanes[12..]);
+                for (int c = 0; c < vectorEnd; c += 16)
+                {
+                    q0 += Vector128.Create<float>(row[c..]);
+                    q1 += Vector128.Create<float>(row[(c + 4)..]);
+                    q2 += Vector128.Create<float>(row[(c + 8)..]);
+                    q3 += Vector128.Create<float>(row[(c + 12)..]);
+                }
+                q0.CopyTo(lanes);
+                q1.CopyTo(lanes[4..]);
+                q2.CopyTo(lanes[8..]);
+                q3.CopyTo(lanes[12..]);
             }
             for (int c = vectorEnd; c < columns; c++) lanes[c % RowSumLanes] += row[c];
         }
