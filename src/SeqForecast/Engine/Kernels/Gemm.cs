@@ -856,14 +856,23 @@ internal sealed unsafe class GemmRunner : IParallelWork
             Gemm.MultiplyNarrow(a, b, m, n, k, c, ldc, accumulate, start, end);
             return;
         }
-        int panels = (n + Gemm.NR - 1) / Gemm.NR;
-        if (!Gemm.UseKBlocks(n, k))
+        MultiplyTiles(a, b, m, n, k, c, ldc, accumulate, start, end, 0, (n + Gemm.NR - 1) / Gemm.NR, slot);
+    }
+
+    /// <summary>
+    /// Tiles [rowStart, rowEnd) × [panelStart, panelEnd) on the calling thread, K-blocked with the chain scratch of
+    /// <paramref name="slot"/> where <see cref="Gemm.UseKBlocks"/> says so for those panels.
+    /// </summary>
+    private void MultiplyTiles(float* a, float* b, int m, int n, int k, float* c, int ldc, bool accumulate, int rowStart, int rowEnd, int panelStart, int panelEnd, int slot)
+    {
+        int columns = (panelEnd - panelStart) * Gemm.NR;
+        if (!Gemm.UseKBlocks(columns, k))
         {
-            Gemm.MultiplyTiles(a, b, m, n, k, c, ldc, accumulate, start, end, 0, panels);
+            Gemm.MultiplyTiles(a, b, m, n, k, c, ldc, accumulate, rowStart, rowEnd, panelStart, panelEnd);
             return;
         }
-        fixed (float* chains = ChainScratch(slot, Gemm.ChainScratchSize(n)))
-            Gemm.MultiplyTiles(a, b, m, n, k, c, ldc, accumulate, start, end, 0, panels, chains);
+        fixed (float* chains = ChainScratch(slot, Gemm.ChainScratchSize(columns)))
+            Gemm.MultiplyTiles(a, b, m, n, k, c, ldc, accumulate, rowStart, rowEnd, panelStart, panelEnd, chains);
     }
 
     /// <summary>
@@ -877,15 +886,10 @@ internal sealed unsafe class GemmRunner : IParallelWork
         if (slot < all.Length && all[slot].Length >= length) return all[slot].AsSpan(0, length);
         lock (_chainsLock)
         {
-            var grown = _chains;
-            if (slot >= grown.Length)
-            {
-                var larger = new AlignedBuffer[slot + 1];
-                grown.CopyTo(larger, 0);
-                for (int i = grown.Length; i < larger.Length; i++) larger[i] = AlignedBuffer.Empty;
-                grown = larger;
-            }
-            else grown = (AlignedBuffer[])grown.Clone();
+            // Copy on write: a reader of the old array still finds its own slot's buffer there.
+            var grown = new AlignedBuffer[Math.Max(slot + 1, _chains.Length)];
+            Array.Fill(grown, AlignedBuffer.Empty);
+            _chains.CopyTo(grown, 0);
             if (grown[slot].Length < length) grown[slot] = new AlignedBuffer(length);
             Volatile.Write(ref _chains, grown);
             return grown[slot].AsSpan(0, length);
@@ -904,10 +908,7 @@ internal sealed unsafe class GemmRunner : IParallelWork
         else
         {
             var (start, end) = TeamMember.Split(panels, part, parts);
-            if (!Gemm.UseKBlocks((end - start) * Gemm.NR, _k)) Gemm.MultiplyTiles(_a, _b, _m, _n, _k, _c, _ldc, _accumulate, 0, rowBlocks, start, end);
-            else
-                fixed (float* chains = ChainScratch(part, Gemm.ChainScratchSize((end - start) * Gemm.NR)))
-                    Gemm.MultiplyTiles(_a, _b, _m, _n, _k, _c, _ldc, _accumulate, 0, rowBlocks, start, end, chains);
+            MultiplyTiles(_a, _b, _m, _n, _k, _c, _ldc, _accumulate, 0, rowBlocks, start, end, part);
         }
     }
 }

@@ -14,7 +14,7 @@ internal static class Simd
 {
     /// <summary>
     /// Width in bits of the vectors the engine's kernels (GEMM tiles, matrix-vector products, cell arithmetic) use:
-    /// 512, 256, 128 (Arm's NEON; the backward cell arithmetic stays scalar there) or 0 (scalar). 512 wherever the
+    /// 512, 256, 128 (Arm's NEON) or 0 (scalar). 512 wherever the
     /// CPU has AVX-512 (F, BW, CD, DQ), including the Intel server parts on which .NET itself prefers 256-bit vectors because 512-bit instructions may
     /// lower the clock, and so reports <see cref="Vector512.IsHardwareAccelerated"/> as false while still compiling
     /// <see cref="Vector512{T}"/> to AVX-512: these kernels are FMA-bound, so twice the width outweighs the lower clock
