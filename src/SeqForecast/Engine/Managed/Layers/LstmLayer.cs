@@ -22,9 +22,8 @@ internal sealed class LstmLayer : RecurrentLayer
     private AlignedBuffer _cells = AlignedBuffer.Empty;           // [T + 1, H, B] cell states, zero initial state at step 0
     private AlignedBuffer _tanhCells = AlignedBuffer.Empty;       // [T, H, B] tanh(c_t)
     private AlignedBuffer _dGates = AlignedBuffer.Empty;          // [4H, B] pre-activation gradients of one step
-    private AlignedBuffer _dHidden = AlignedBuffer.Empty;         // [H, B] gradient reaching h_t
     private AlignedBuffer _dCell = AlignedBuffer.Empty;           // [H, B] gradient reaching c_t
-    private AlignedBuffer _dStacked = AlignedBuffer.Empty;        // [in + H, B]: [dx_t; dh_{t−1}]
+    private AlignedBuffer _dStacked = AlignedBuffer.Empty;        // [in + H, B]: [dx_t; dh_{t−1}], whose dh rows the next step reads as dh_t
 
     public LstmLayer(ComputeContext context, int layerIndex, int inputSize, int hiddenSize, ParameterLayout layout)
         : base(context, layerIndex, inputSize, hiddenSize, 4, layout)
@@ -41,7 +40,6 @@ internal sealed class LstmLayer : RecurrentLayer
         Buffers.Ensure(ref _cells, (long)(timeSteps + 1) * h * batch);
         Buffers.Ensure(ref _tanhCells, (long)timeSteps * h * batch);
         Buffers.Ensure(ref _dGates, g * batch);
-        Buffers.Ensure(ref _dHidden, h * batch);
         Buffers.Ensure(ref _dCell, h * batch);
         Buffers.Ensure(ref _dStacked, k * batch);
     }
@@ -86,10 +84,11 @@ internal sealed class LstmLayer : RecurrentLayer
     {
         int b = Batch, h = HiddenSize, g = GateRows, i = InputSize, k = i + h;
         int hb = h * b;
-        var dHidden = _dHidden.AsSpan(0, hb);
         var dCell = _dCell.AsSpan(0, hb);
         var dGates = _dGates.AsSpan(0, g * b);
         var dStacked = _dStacked.AsSpan(0, k * b);
+        // The gradient reaching h_t is the dh_{t−1} block of the previous step's stacked product: read it in place.
+        var dHidden = dStacked.Slice(i * b, hb);
         if (member.IsLeader)
         {
             dHidden.Clear();
@@ -115,11 +114,6 @@ internal sealed class LstmLayer : RecurrentLayer
             Context.Gemm.Multiply(_packedWeightsT, PanelOf(dGates, g, _packedStep), k, b, g, dStacked, b, accumulate: false, member);
             if (!dInput.IsEmpty && stackedStart < i)
                 dStacked[(stackedStart * b)..(Math.Min(stackedEnd, i) * b)].CopyTo(dInput[((t * i + stackedStart) * b)..]);
-            if (stackedEnd > i)
-            {
-                int from = Math.Max(stackedStart, i);
-                dStacked[(from * b)..(stackedEnd * b)].CopyTo(dHidden[((from - i) * b)..]);
-            }
             member.Sync();
         }
 
