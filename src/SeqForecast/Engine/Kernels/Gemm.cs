@@ -837,6 +837,22 @@ internal sealed unsafe class GemmRunner : IParallelWork
             MultiplyRowBlocks(a, b, m, n, k, cp, ldc, accumulate, start, end, member.Index);
     }
 
+    /// <summary>
+    /// The whole of C[M,N] (=|+=) packedA[M,K] × packedB[K,N] on the calling thread, K-blocked with the chain scratch of
+    /// <paramref name="slot"/> (a team member's index) where <see cref="Gemm.UseKBlocks"/> says so. For a member that
+    /// owns whole row blocks of a larger product: the rows of a packed A from an MR-aligned row r are the packed A
+    /// of those rows, at offset r·K. The same bits as any split of the larger product.
+    /// </summary>
+    public void MultiplyOnThread(ReadOnlySpan<float> packedA, ReadOnlySpan<float> packedB, int m, int n, int k, Span<float> c, int ldc, bool accumulate, int slot)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(slot);
+        CheckMultiply(packedA, packedB, m, n, k, c, ldc);
+        fixed (float* a = packedA)
+        fixed (float* b = packedB)
+        fixed (float* cp = c)
+            MultiplyRowBlocks(a, b, m, n, k, cp, ldc, accumulate, 0, (m + Gemm.MR - 1) / Gemm.MR, slot);
+    }
+
     private static void CheckMultiply(ReadOnlySpan<float> packedA, ReadOnlySpan<float> packedB, int m, int n, int k, Span<float> c, int ldc)
     {
         if (packedA.Length < Gemm.PackedASize(m, k)) throw new ArgumentException("packed A is too small", nameof(packedA));

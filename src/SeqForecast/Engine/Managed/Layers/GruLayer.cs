@@ -18,13 +18,15 @@ internal sealed class GruLayer : RecurrentLayer
     private AlignedBuffer _packedIhT = AlignedBuffer.Empty;       // packed [in, 3H]
     private AlignedBuffer _packedHhT = AlignedBuffer.Empty;       // packed [H, 3H]
     private AlignedBuffer _biasHh = AlignedBuffer.Empty;          // [3H, B]
-    private AlignedBuffer _packedStep = AlignedBuffer.Empty;      // packed [3H, B]: h-projection gradients, backward (batches other than NR)
-    private AlignedBuffer _packedInputStep = AlignedBuffer.Empty; // packed [3H, B]: x-projection gradients, backward (batches other than NR)
+    private AlignedBuffer _packedStep = AlignedBuffer.Empty;      // packed [3H, B]: h-projection gradients of even t, backward (batches other than NR)
+    private AlignedBuffer _packedStepOdd = AlignedBuffer.Empty;   // packed [3H, B]: h-projection gradients of odd t
+    private AlignedBuffer _packedInputStep = AlignedBuffer.Empty; // packed [3H, B]: x-projection gradients of even t, backward (batches other than NR)
+    private AlignedBuffer _packedInputStepOdd = AlignedBuffer.Empty; // packed [3H, B]: x-projection gradients of odd t
     private AlignedBuffer _gates = AlignedBuffer.Empty;           // [T, 3H, B] activated r, z, n
     private AlignedBuffer _hiddenNew = AlignedBuffer.Empty;       // [T, H, B] W_hn h_{t−1} + b_hn
     private AlignedBuffer _hiddenProjection = AlignedBuffer.Empty;// [3H, B] scratch
-    private AlignedBuffer _dInputPre = AlignedBuffer.Empty;       // [3H, B] one step's x-projection gradients: dr, dz, dn pre-activations
-    private AlignedBuffer _dHiddenPre = AlignedBuffer.Empty;      // [3H, B] one step's h-projection gradients: dr, dz, r ⊙ dn
+    private AlignedBuffer _dInputPre = AlignedBuffer.Empty;       // [2, 3H, B] a step's x-projection gradients (dr, dz, dn pre-activations), by parity of t
+    private AlignedBuffer _dHiddenPre = AlignedBuffer.Empty;      // [2, 3H, B] a step's h-projection gradients (dr, dz, r ⊙ dn), by parity of t
     private AlignedBuffer _dHidden = AlignedBuffer.Empty;         // [H, B]
 
     public GruLayer(ComputeContext context, int layerIndex, int inputSize, int hiddenSize, ParameterLayout layout)
@@ -38,13 +40,15 @@ internal sealed class GruLayer : RecurrentLayer
         Buffers.Ensure(ref _packedIhT, Gemm.PackedASize(i, g));
         Buffers.Ensure(ref _packedHhT, Gemm.PackedASize(h, g));
         Buffers.Ensure(ref _packedStep, Gemm.PackedBSize(g, batch));
+        Buffers.Ensure(ref _packedStepOdd, Gemm.PackedBSize(g, batch));
         Buffers.Ensure(ref _packedInputStep, Gemm.PackedBSize(g, batch));
+        Buffers.Ensure(ref _packedInputStepOdd, Gemm.PackedBSize(g, batch));
         Buffers.Ensure(ref _biasHh, g * batch);
         Buffers.Ensure(ref _gates, (long)timeSteps * g * batch);
         Buffers.Ensure(ref _hiddenNew, (long)timeSteps * h * batch);
         Buffers.Ensure(ref _hiddenProjection, g * batch);
-        Buffers.Ensure(ref _dInputPre, g * batch);
-        Buffers.Ensure(ref _dHiddenPre, g * batch);
+        Buffers.Ensure(ref _dInputPre, 2 * g * batch);
+        Buffers.Ensure(ref _dHiddenPre, 2 * g * batch);
         Buffers.Ensure(ref _dHidden, h * batch);
     }
 
@@ -67,19 +71,33 @@ internal sealed class GruLayer : RecurrentLayer
         var hiddenProjection = _hiddenProjection.AsSpan(0, gb);
         var allGates = _gates.AsSpan(0, steps * gb);
         ProjectInputs(input, parameters.Slice(BiasIh, g), allGates, member);
-        var (unitStart, unitEnd) = member.Range(h);
+        var (unitStart, unitEnd) = Units(member);
+        bool oneSync = SplitByUnits(member);
         var (rowStart, rowEnd) = Narrow ? (member.IsLeader ? (0, g) : (0, 0)) : OwnRows(member);
-        PackState(Hidden.AsSpan(0, hb), unitStart, unitEnd);
+        PackState(Hidden.AsSpan(0, hb), 0, unitStart, unitEnd);
         member.Sync();
         for (int t = 0; t < steps; t++)
         {
             var previous = Hidden.AsSpan(t * hb, hb);
-            // This member's rows of b_hh + W_hh h_{t−1} (a narrow batch: the leader's, all of them).
-            _biasHh.AsSpan(rowStart * b, (rowEnd - rowStart) * b).CopyTo(hiddenProjection[(rowStart * b)..]);
-            ProjectState(previous, hiddenProjection, member);
-            member.Sync();
+            if (oneSync)
+            {
+                // The rows of b_hh + W_hh h_{t−1} that this member's cells read: its units of each gate block.
+                for (int q = 0; q < 3; q++)
+                {
+                    int row = q * h + unitStart;
+                    _biasHh.AsSpan(row * b, (unitEnd - unitStart) * b).CopyTo(hiddenProjection[(row * b)..]);
+                }
+                ProjectStateOfUnits(previous, t, hiddenProjection, 3, unitStart, unitEnd, member);
+            }
+            else
+            {
+                // This member's rows of b_hh + W_hh h_{t−1} (a narrow batch: the leader's, all of them).
+                _biasHh.AsSpan(rowStart * b, (rowEnd - rowStart) * b).CopyTo(hiddenProjection[(rowStart * b)..]);
+                ProjectState(previous, t, hiddenProjection, member);
+                member.Sync();
+            }
             Activations.GruCell(allGates.Slice(t * gb, gb), hiddenProjection, hb, unitStart * b, unitEnd * b, previous, _hiddenNew.AsSpan(t * hb, hb), Hidden.AsSpan((t + 1) * hb, hb));
-            PackState(Hidden.AsSpan((t + 1) * hb, hb), unitStart, unitEnd);
+            PackState(Hidden.AsSpan((t + 1) * hb, hb), t + 1, unitStart, unitEnd);
             member.Sync();
         }
     }
@@ -89,17 +107,22 @@ internal sealed class GruLayer : RecurrentLayer
         int b = Batch, h = HiddenSize, g = GateRows, i = InputSize;
         int hb = h * b;
         var dHidden = _dHidden.AsSpan(0, hb);
-        var dInputPre = _dInputPre.AsSpan(0, g * b);
-        var dHiddenPre = _dHiddenPre.AsSpan(0, g * b);
         if (member.IsLeader)
         {
             dHidden.Clear();
             ClearBiasSums();
         }
         member.Sync();
-        var (unitStart, unitEnd) = member.Range(h);
+        var (unitStart, unitEnd) = Units(member);
+        bool oneSync = SplitByUnits(member);
+        var (inputStart, inputEnd) = dInput.IsEmpty ? (0, 0) : OwnRowsOf(i, member);
         for (int t = TimeSteps - 1; t >= 0; t--)
         {
+            int parity = t & 1;
+            var dInputPre = _dInputPre.AsSpan(parity * g * b, g * b);
+            var dHiddenPre = _dHiddenPre.AsSpan(parity * g * b, g * b);
+            var packedStep = parity == 0 ? _packedStep : _packedStepOdd;
+            var packedInputStep = parity == 0 ? _packedInputStep : _packedInputStepOdd;
             Elementwise.GruCellBackward(_gates.AsSpan(t * g * b, g * b), _hiddenNew.AsSpan(t * hb, hb), Hidden.AsSpan(t * hb, hb), dOutput.Slice(t * hb, hb), dHidden, dInputPre, dHiddenPre, hb, unitStart * b, unitEnd * b);
             // This member's hidden units of each of the three gate blocks.
             for (int q = 0; q < 3; q++)
@@ -107,18 +130,29 @@ internal sealed class GruLayer : RecurrentLayer
                 int rowStart = q * h + unitStart, rowEnd = q * h + unitEnd;
                 CollectGradientStep(0, dInputPre, t, rowStart, rowEnd);
                 CollectGradientStep(1, dHiddenPre, t, rowStart, rowEnd);
-                PackPanelRows(dHiddenPre, g, rowStart, rowEnd, _packedStep);
-                if (!dInput.IsEmpty) PackPanelRows(dInputPre, g, rowStart, rowEnd, _packedInputStep);
+                PackPanelRows(dHiddenPre, g, rowStart, rowEnd, packedStep);
+                if (!dInput.IsEmpty) PackPanelRows(dInputPre, g, rowStart, rowEnd, packedInputStep);
             }
             member.Sync();
 
+            if (oneSync)
+            {
+                // This member's units of dh_{t−1} (what its next cell reads) and its row blocks of dx_t.
+                if (unitEnd > unitStart)
+                    Context.Gemm.MultiplyOnThread(_packedHhT.AsSpan(unitStart * g, Gemm.PackedASize(unitEnd - unitStart, g)), PanelOf(dHiddenPre, g, packedStep), unitEnd - unitStart, b, g, dHidden[(unitStart * b)..], b, accumulate: true, member.Index);
+                if (inputEnd > inputStart)
+                    Context.Gemm.MultiplyOnThread(_packedIhT.AsSpan(inputStart * g, Gemm.PackedASize(inputEnd - inputStart, g)), PanelOf(dInputPre, g, packedInputStep), inputEnd - inputStart, b, g, dInput[((t * i + inputStart) * b)..], b, accumulate: false, member.Index);
+                continue;
+            }
+
             // dh_{t−1} += W_hhᵀ × dHiddenPre and dx_t = W_ihᵀ × dInputPre, this member's rows; a batch of exactly NR is
             // already a packed panel.
-            Context.Gemm.Multiply(_packedHhT, PanelOf(dHiddenPre, g, _packedStep), h, b, g, dHidden, b, accumulate: true, member);
+            Context.Gemm.Multiply(_packedHhT, PanelOf(dHiddenPre, g, packedStep), h, b, g, dHidden, b, accumulate: true, member);
             if (!dInput.IsEmpty)
-                Context.Gemm.Multiply(_packedIhT, PanelOf(dInputPre, g, _packedInputStep), i, b, g, dInput.Slice(t * i * b, i * b), b, accumulate: false, member);
+                Context.Gemm.Multiply(_packedIhT, PanelOf(dInputPre, g, packedInputStep), i, b, g, dInput.Slice(t * i * b, i * b), b, accumulate: false, member);
             member.Sync();
         }
+        if (oneSync) member.Sync();
 
         AccumulateWeightGradient(0, input, i, WeightIh, gradients, member);
         AddBiasGradient(0, BiasIh, -1, gradients, member);

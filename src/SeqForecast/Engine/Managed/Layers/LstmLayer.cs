@@ -11,19 +11,20 @@ namespace SeqForecast.Engine.Managed.Layers;
 /// </code>
 /// The input projection of all steps is one GEMM before the recurrence (gates_t = b_ih + b_hh + W_ih x_t); each step
 /// then adds W_hh h_{t−1} and applies the fused cell kernel. The backward pass multiplies by the stacked
-/// [W_ih | W_hh]ᵀ once per step, giving [dx_t; dh_{t−1}] together.
+/// [W_hh | W_ih]ᵀ once per step, giving [dh_{t−1}; dx_t] together.
 /// </summary>
 internal sealed class LstmLayer : RecurrentLayer
 {
-    private AlignedBuffer _packedWeightsT = AlignedBuffer.Empty;  // packed [in + H, 4H]: [W_ih | W_hh]ᵀ, for the backward pass
+    private AlignedBuffer _packedWeightsT = AlignedBuffer.Empty;  // packed [H + in, 4H]: [W_hh | W_ih]ᵀ, for the backward pass
     private AlignedBuffer _bias = AlignedBuffer.Empty;            // [4H]: b_ih + b_hh
-    private AlignedBuffer _packedStep = AlignedBuffer.Empty;      // packed [4H, B]: dGates_t, backward (batches narrower than NR)
+    private AlignedBuffer _packedStep = AlignedBuffer.Empty;      // packed [4H, B]: dGates_t of even t, backward (batches other than NR)
+    private AlignedBuffer _packedStepOdd = AlignedBuffer.Empty;   // packed [4H, B]: dGates_t of odd t
     private AlignedBuffer _gates = AlignedBuffer.Empty;           // [T, 4H, B] activated gates i, f, g, o
     private AlignedBuffer _cells = AlignedBuffer.Empty;           // [T + 1, H, B] cell states, zero initial state at step 0
     private AlignedBuffer _tanhCells = AlignedBuffer.Empty;       // [T, H, B] tanh(c_t)
-    private AlignedBuffer _dGates = AlignedBuffer.Empty;          // [4H, B] pre-activation gradients of one step
+    private AlignedBuffer _dGates = AlignedBuffer.Empty;          // [2, 4H, B] pre-activation gradients of a step, by parity of t
     private AlignedBuffer _dCell = AlignedBuffer.Empty;           // [H, B] gradient reaching c_t
-    private AlignedBuffer _dStacked = AlignedBuffer.Empty;        // [in + H, B]: [dx_t; dh_{t−1}], whose dh rows the next step reads as dh_t
+    private AlignedBuffer _dStacked = AlignedBuffer.Empty;        // [H + in, B]: [dh_{t−1}; dx_t], whose dh rows the next step reads as dh_t
 
     public LstmLayer(ComputeContext context, int layerIndex, int inputSize, int hiddenSize, ParameterLayout layout)
         : base(context, layerIndex, inputSize, hiddenSize, 4, layout)
@@ -36,21 +37,22 @@ internal sealed class LstmLayer : RecurrentLayer
         Buffers.Ensure(ref _packedWeightsT, Gemm.PackedASize(k, g));
         Buffers.Ensure(ref _bias, g);
         Buffers.Ensure(ref _packedStep, Gemm.PackedBSize(g, batch));
+        Buffers.Ensure(ref _packedStepOdd, Gemm.PackedBSize(g, batch));
         Buffers.Ensure(ref _gates, (long)timeSteps * g * batch);
         Buffers.Ensure(ref _cells, (long)(timeSteps + 1) * h * batch);
         Buffers.Ensure(ref _tanhCells, (long)timeSteps * h * batch);
-        Buffers.Ensure(ref _dGates, g * batch);
+        Buffers.Ensure(ref _dGates, 2 * g * batch);
         Buffers.Ensure(ref _dCell, h * batch);
         Buffers.Ensure(ref _dStacked, k * batch);
     }
 
     protected override void PackWeights(ReadOnlySpan<float> parameters, TeamMember member)
     {
-        // Rows [0, in) of [W_ih | W_hh]ᵀ come from W_ih, rows [in, in + H) from W_hh.
         int g = GateRows, i = InputSize, h = HiddenSize;
-        var (start, end) = OwnRowsOf(i + h, member);
-        PackRows(parameters.Slice(WeightIh, g * i), i, true, g, 0, _packedWeightsT, g, start, Math.Min(end, i));
-        PackRows(parameters.Slice(WeightHh, g * h), h, true, g, i, _packedWeightsT, g, Math.Max(start, i) - i, end - i);
+        // [W_hh | W_ih]ᵀ: the dh rows first, so that they start at a row block whatever the input size.
+        var (start, end) = OwnRowsOf(h + i, member);
+        PackRows(parameters.Slice(WeightHh, g * h), h, true, g, 0, _packedWeightsT, g, start, Math.Min(end, h));
+        PackRows(parameters.Slice(WeightIh, g * i), i, true, g, h, _packedWeightsT, g, Math.Max(start, h) - h, end - h);
     }
 
     protected override void PrepareSteps(ReadOnlySpan<float> parameters)
@@ -66,29 +68,35 @@ internal sealed class LstmLayer : RecurrentLayer
         int hb = h * b, gb = g * b;
         var allGates = _gates.AsSpan(0, steps * gb);
         ProjectInputs(input, _bias.AsSpan(0, g), allGates, member);
-        var (unitStart, unitEnd) = member.Range(h);
-        PackState(Hidden.AsSpan(0, hb), unitStart, unitEnd);
+        var (unitStart, unitEnd) = Units(member);
+        bool oneSync = SplitByUnits(member);
+        PackState(Hidden.AsSpan(0, hb), 0, unitStart, unitEnd);
         member.Sync();
         for (int t = 0; t < steps; t++)
         {
             var gates = allGates.Slice(t * gb, gb);
-            ProjectState(Hidden.AsSpan(t * hb, hb), gates, member);
-            member.Sync();
+            if (oneSync) ProjectStateOfUnits(Hidden.AsSpan(t * hb, hb), t, gates, 4, unitStart, unitEnd, member);
+            else
+            {
+                ProjectState(Hidden.AsSpan(t * hb, hb), t, gates, member);
+                member.Sync();
+            }
             Activations.LstmCell(gates, hb, unitStart * b, unitEnd * b, _cells.AsSpan(t * hb, hb), _cells.AsSpan((t + 1) * hb, hb), _tanhCells.AsSpan(t * hb, hb), Hidden.AsSpan((t + 1) * hb, hb));
-            PackState(Hidden.AsSpan((t + 1) * hb, hb), unitStart, unitEnd);
+            PackState(Hidden.AsSpan((t + 1) * hb, hb), t + 1, unitStart, unitEnd);
             member.Sync();
         }
     }
 
     public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput, Span<float> dInput, ReadOnlySpan<float> parameters, Span<float> gradients, TeamMember member)
     {
-        int b = Batch, h = HiddenSize, g = GateRows, i = InputSize, k = i + h;
+        int b = Batch, h = HiddenSize, g = GateRows, i = InputSize;
         int hb = h * b;
+        // Rows of the stacked product: dh_{t−1}, then dx_t unless the input gradient is not wanted.
+        int k = dInput.IsEmpty ? h : h + i;
         var dCell = _dCell.AsSpan(0, hb);
-        var dGates = _dGates.AsSpan(0, g * b);
         var dStacked = _dStacked.AsSpan(0, k * b);
         // The gradient reaching h_t is the dh_{t−1} block of the previous step's stacked product: read it in place.
-        var dHidden = dStacked.Slice(i * b, hb);
+        var dHidden = dStacked[..hb];
         if (member.IsLeader)
         {
             dHidden.Clear();
@@ -96,26 +104,45 @@ internal sealed class LstmLayer : RecurrentLayer
             ClearBiasSums();
         }
         member.Sync();
-        var (unitStart, unitEnd) = member.Range(h);
+        var (unitStart, unitEnd) = Units(member);
+        bool oneSync = SplitByUnits(member);
+        // Two syncs a step: this member's row blocks of the whole stacked product. One sync: its units of dh (what its
+        // next cell reads) and its row blocks of dx_t, written straight into the input gradient.
         var (blockStart, blockEnd) = member.Range((k + Gemm.MR - 1) / Gemm.MR);
         int stackedStart = Math.Min(blockStart * Gemm.MR, k), stackedEnd = Math.Min(blockEnd * Gemm.MR, k);
+        var (inputStart, inputEnd) = dInput.IsEmpty ? (0, 0) : OwnRowsOf(i, member);
         for (int t = TimeSteps - 1; t >= 0; t--)
         {
+            var dGates = _dGates.AsSpan((t & 1) * g * b, g * b);
+            var packedStep = (t & 1) == 0 ? _packedStep : _packedStepOdd;
             Elementwise.LstmCellBackward(_gates.AsSpan(t * g * b, g * b), _tanhCells.AsSpan(t * hb, hb), _cells.AsSpan(t * hb, hb), dOutput.Slice(t * hb, hb), dHidden, dCell, dGates, hb, unitStart * b, unitEnd * b);
             // This member's hidden units of each of the four gate blocks.
             for (int q = 0; q < 4; q++)
             {
                 CollectGradientStep(0, dGates, t, q * h + unitStart, q * h + unitEnd);
-                PackPanelRows(dGates, g, q * h + unitStart, q * h + unitEnd, _packedStep);
+                PackPanelRows(dGates, g, q * h + unitStart, q * h + unitEnd, packedStep);
             }
             member.Sync();
 
-            // [dx_t; dh_{t−1}] = [W_ih | W_hh]ᵀ × dGates_t, this member's rows; a batch of exactly NR is already a packed panel.
-            Context.Gemm.Multiply(_packedWeightsT, PanelOf(dGates, g, _packedStep), k, b, g, dStacked, b, accumulate: false, member);
-            if (!dInput.IsEmpty && stackedStart < i)
-                dStacked[(stackedStart * b)..(Math.Min(stackedEnd, i) * b)].CopyTo(dInput[((t * i + stackedStart) * b)..]);
+            // [dh_{t−1}; dx_t] = [W_hh | W_ih]ᵀ × dGates_t; a batch of exactly NR is already a packed panel.
+            var panel = PanelOf(dGates, g, packedStep);
+            if (oneSync)
+            {
+                if (unitEnd > unitStart)
+                    Context.Gemm.MultiplyOnThread(_packedWeightsT.AsSpan(unitStart * g, Gemm.PackedASize(unitEnd - unitStart, g)), panel, unitEnd - unitStart, b, g, dHidden[(unitStart * b)..], b, accumulate: false, member.Index);
+                if (inputEnd > inputStart)
+                    Context.Gemm.MultiplyOnThread(_packedWeightsT.AsSpan((h + inputStart) * g, Gemm.PackedASize(inputEnd - inputStart, g)), panel, inputEnd - inputStart, b, g, dInput[((t * i + inputStart) * b)..], b, accumulate: false, member.Index);
+                continue;
+            }
+            Context.Gemm.Multiply(_packedWeightsT, panel, k, b, g, dStacked, b, accumulate: false, member);
+            if (stackedEnd > h)
+            {
+                int from = Math.Max(stackedStart, h);
+                dStacked[(from * b)..(stackedEnd * b)].CopyTo(dInput[((t * i + from - h) * b)..]);
+            }
             member.Sync();
         }
+        if (oneSync) member.Sync();
 
         AccumulateWeightGradient(0, input, i, WeightIh, gradients, member);
         AccumulateWeightGradient(0, PreviousStates, h, WeightHh, gradients, member);

@@ -16,8 +16,12 @@ namespace SeqForecast.Engine.Managed.Layers;
 /// same arguments; the leader sets up (buffers, packed weights), then each member computes its row blocks of every
 /// GEMM (<see cref="GemmRunner.Multiply(ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, int, Span{float}, int, bool, TeamMember)"/>)
 /// and its hidden units of every cell, with <see cref="TeamMember.Sync"/> wherever one member reads what another
-/// wrote. A step of the recurrence syncs twice: after the recurrent GEMM and after the cell. The splits are of
-/// independent outputs, so a team gets the same bits as one thread.</para>
+/// wrote. Where H is a multiple of MR (<see cref="SplitByUnits"/>), each member owns whole row blocks of hidden
+/// units and computes, in every per-step GEMM, the rows its own cell reads next (its units' rows of each gate block,
+/// its units of dh), so a step of the recurrence syncs once, after the cell; the per-step operands that the others
+/// still read while a member runs ahead (packed states, step gradients) alternate between two buffers by step.
+/// Otherwise a step syncs twice: after the recurrent GEMM and after the cell. The splits are of independent outputs,
+/// so a team gets the same bits as one thread.</para>
 /// </remarks>
 internal abstract class RecurrentLayer
 {
@@ -30,7 +34,8 @@ internal abstract class RecurrentLayer
     private AlignedBuffer _packedHh = AlignedBuffer.Empty;          // packed A [G·H, H]
     private AlignedBuffer _packedInputs = AlignedBuffer.Empty;      // packed B: one [in, NR] panel per step (batches narrower than NR)
     private AlignedBuffer[] _memberInputs = [];                     // per team member: packed B [in, B] of one step (batches wider than NR)
-    private AlignedBuffer _packedState = AlignedBuffer.Empty;       // packed B [H, B]: h_{t−1} (batches narrower than NR)
+    private AlignedBuffer _packedState = AlignedBuffer.Empty;       // packed B [H, B]: h_t of even t (batches other than NR)
+    private AlignedBuffer _packedStateOdd = AlignedBuffer.Empty;    // packed B [H, B]: h_t of odd t
     private AlignedBuffer _vectorIhT = AlignedBuffer.Empty;         // W_ihᵀ packed as B [in, G·H], for the narrow input projection
     private AlignedBuffer _vectorHh = AlignedBuffer.Empty;          // W_hh packed for Gemm.MultiplyVector, for the narrow recurrence
     private AlignedBuffer _columnInputs = AlignedBuffer.Empty;      // [T, in] or [H]: one column of the inputs or of h_{t−1}
@@ -118,6 +123,16 @@ internal abstract class RecurrentLayer
         Gemm.PackA(from, ld, transpose, end - start, k, rowOffset + start, 0, kTotal, packed);
     }
 
+    /// <summary>
+    /// Whether <paramref name="member"/>'s team runs each step of this pass with one sync: it needs a team, a batch
+    /// wider than the narrow path and H a multiple of MR, so that the row blocks of each gate block start at a block
+    /// boundary of the packed weights.
+    /// </summary>
+    protected bool SplitByUnits(TeamMember member) => member.Size > 1 && !Narrow && HiddenSize % Gemm.MR == 0;
+
+    /// <summary>The hidden units [start, end) whose cells <paramref name="member"/> computes: whole row blocks where <see cref="SplitByUnits"/>.</summary>
+    protected (int Start, int End) Units(TeamMember member) => SplitByUnits(member) ? OwnRowsOf(HiddenSize, member) : member.Range(HiddenSize);
+
     /// <summary>The rows [start, end) of <paramref name="member"/>'s row blocks in a packed A of <paramref name="rows"/> rows.</summary>
     protected static (int Start, int End) OwnRowsOf(int rows, TeamMember member)
     {
@@ -142,6 +157,7 @@ internal abstract class RecurrentLayer
             }
         }
         Buffers.Ensure(ref _packedState, Gemm.PackedBSize(h, batch));
+        Buffers.Ensure(ref _packedStateOdd, Gemm.PackedBSize(h, batch));
         for (int slot = 0; slot < 2; slot++)
         {
             Buffers.Ensure(ref _packedGradA[slot], Gemm.PackedASize(g, k));
@@ -243,7 +259,7 @@ internal abstract class RecurrentLayer
     /// blocks. The previous state must have been packed by <see cref="PackState"/> (batches other than NR) and
     /// visible to every member (synced). A narrow batch is computed by the leader alone.
     /// </summary>
-    protected void ProjectState(ReadOnlySpan<float> previous, Span<float> target, TeamMember member)
+    protected void ProjectState(ReadOnlySpan<float> previous, int step, Span<float> target, TeamMember member)
     {
         int b = Batch, g = GateRows, h = HiddenSize;
         if (Narrow)
@@ -262,16 +278,37 @@ internal abstract class RecurrentLayer
             }
             return;
         }
-        Context.Gemm.Multiply(_packedHh, PanelOf(previous, h, _packedState), g, b, h, target, b, accumulate: true, member);
+        Context.Gemm.Multiply(_packedHh, PanelOf(previous, h, StateBuffer(step)), g, b, h, target, b, accumulate: true, member);
     }
+
+    /// <summary>
+    /// The rows of the recurrent projection that hidden units [unitStart, unitEnd) of the cell read: in each of the
+    /// <paramref name="gateCount"/> gate blocks, target[q·H + u, B] += W_hh[q·H + u] × previous for u in the range,
+    /// on the calling thread (<see cref="SplitByUnits"/>; the range is whole row blocks). Same bits as
+    /// <see cref="ProjectState"/>.
+    /// </summary>
+    protected void ProjectStateOfUnits(ReadOnlySpan<float> previous, int step, Span<float> target, int gateCount, int unitStart, int unitEnd, TeamMember member)
+    {
+        int b = Batch, h = HiddenSize, count = unitEnd - unitStart;
+        if (count == 0) return;
+        var panel = PanelOf(previous, h, StateBuffer(step));
+        for (int q = 0; q < gateCount; q++)
+        {
+            int row = q * h + unitStart;
+            Context.Gemm.MultiplyOnThread(_packedHh.AsSpan(row * h, Gemm.PackedASize(count, h)), panel, count, b, h, target[(row * b)..], b, accumulate: true, member.Index);
+        }
+    }
+
+    /// <summary>The packed copy of h_step (batches other than NR): two buffers by parity, so a member packing h_{t+1} never overwrites the h_{t−1} another member may still read.</summary>
+    private AlignedBuffer StateBuffer(int step) => (step & 1) == 0 ? _packedState : _packedStateOdd;
 
     /// <summary>
     /// Packs hidden units [unitStart, unitEnd) of a state [H, B] as rows of the recurrent GEMM's B operand (batches
     /// other than NR, which are used in place): each member packs the units its cell just wrote.
     /// </summary>
-    protected void PackState(ReadOnlySpan<float> state, int unitStart, int unitEnd)
+    protected void PackState(ReadOnlySpan<float> state, int step, int unitStart, int unitEnd)
     {
-        if (!Narrow) PackPanelRows(state, HiddenSize, unitStart, unitEnd, _packedState);
+        if (!Narrow) PackPanelRows(state, HiddenSize, unitStart, unitEnd, StateBuffer(step));
     }
 
     /// <summary>

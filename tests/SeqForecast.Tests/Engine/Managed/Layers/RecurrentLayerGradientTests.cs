@@ -64,7 +64,17 @@ public class RecurrentLayerGradientTests
     [TestCase(CellType.Gru, 3, 20, 16, 5, 2)]
     [TestCase(CellType.Gru, 2, 17, 7, 4, 4)]
     [TestCase(CellType.Gru, 2, 16, 3, 4, 2)]
-    public void ForwardAndBackward_TeamGivesTheSameBitsAsOneThread(CellType cell, int inputSize, int hidden, int batch, int timeSteps, int teamSize)
+    // H a multiple of every MR (4, 6, 8): one sync a step, members owning whole row blocks of units; some members of
+    // the larger teams own no units, and the input sizes cut the input-gradient rows into uneven blocks.
+    [TestCase(CellType.Lstm, 12, 48, 32, 40, 3)]
+    [TestCase(CellType.Lstm, 1, 48, 20, 40, 4)]
+    [TestCase(CellType.Lstm, 7, 24, 32, 9, 5)]
+    [TestCase(CellType.Lstm, 12, 48, 32, 12, 3, false)]
+    [TestCase(CellType.Gru, 12, 48, 32, 40, 3)]
+    [TestCase(CellType.Gru, 1, 48, 20, 40, 4)]
+    [TestCase(CellType.Gru, 7, 24, 32, 9, 5)]
+    [TestCase(CellType.Gru, 12, 48, 32, 12, 3, false)]
+    public void ForwardAndBackward_TeamGivesTheSameBitsAsOneThread(CellType cell, int inputSize, int hidden, int batch, int timeSteps, int teamSize, bool inputGradient = true)
     {
         // Each member computes its rows of the GEMMs and its hidden units of the cells; the outputs, the input
         // gradient and every parameter gradient must be the bits a single thread gets.
@@ -82,13 +92,13 @@ public class RecurrentLayerGradientTests
         solo.Forward(input, parameters, timeSteps, batch, weightsChanged: true, TeamMember.Solo);
         var soloOutput = solo.Output.ToArray();
         var soloGradients = new float[layout.TotalLength];
-        var soloDInput = new float[input.Length];
+        var soloDInput = new float[inputGradient ? input.Length : 0];
         solo.Backward(input, dOutput, soloDInput, parameters, soloGradients, TeamMember.Solo);
 
         var shared = NewLayer();
         var team = new Team(teamSize);
         var teamGradients = new float[layout.TotalLength];
-        var teamDInput = new float[input.Length];
+        var teamDInput = new float[inputGradient ? input.Length : 0];
         float[]? teamOutput = null;
         var threads = Enumerable.Range(0, teamSize).Select(index => new Thread(() =>
         {
