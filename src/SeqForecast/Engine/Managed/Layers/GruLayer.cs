@@ -18,15 +18,15 @@ internal sealed class GruLayer : RecurrentLayer
     private AlignedBuffer _packedIhT = AlignedBuffer.Empty;       // packed [in, 3H]
     private AlignedBuffer _packedHhT = AlignedBuffer.Empty;       // packed [H, 3H]
     private AlignedBuffer _biasHh = AlignedBuffer.Empty;          // [3H, B]
-    private AlignedBuffer _packedStep = AlignedBuffer.Empty;      // packed [3H, B]: h-projection gradients of even t, backward (batches other than NR)
-    private AlignedBuffer _packedStepOdd = AlignedBuffer.Empty;   // packed [3H, B]: h-projection gradients of odd t
-    private AlignedBuffer _packedInputStep = AlignedBuffer.Empty; // packed [3H, B]: x-projection gradients of even t, backward (batches other than NR)
-    private AlignedBuffer _packedInputStepOdd = AlignedBuffer.Empty; // packed [3H, B]: x-projection gradients of odd t
+    private AlignedBuffer _packedStep = AlignedBuffer.Empty;      // packed [3H, B]: h-projection gradients of slot 0, backward (batches other than NR)
+    private AlignedBuffer _packedStepOdd = AlignedBuffer.Empty;   // packed [3H, B]: h-projection gradients of slot 1
+    private AlignedBuffer _packedInputStep = AlignedBuffer.Empty; // packed [3H, B]: x-projection gradients of slot 0, backward (batches other than NR)
+    private AlignedBuffer _packedInputStepOdd = AlignedBuffer.Empty; // packed [3H, B]: x-projection gradients of slot 1
     private AlignedBuffer _gates = AlignedBuffer.Empty;           // [T, 3H, B] activated r, z, n
     private AlignedBuffer _hiddenNew = AlignedBuffer.Empty;       // [T, H, B] W_hn h_{t−1} + b_hn
     private AlignedBuffer _hiddenProjection = AlignedBuffer.Empty;// [3H, B] scratch
-    private AlignedBuffer _dInputPre = AlignedBuffer.Empty;       // [2, 3H, B] a step's x-projection gradients (dr, dz, dn pre-activations), by parity of t
-    private AlignedBuffer _dHiddenPre = AlignedBuffer.Empty;      // [2, 3H, B] a step's h-projection gradients (dr, dz, r ⊙ dn), by parity of t
+    private AlignedBuffer _dInputPre = AlignedBuffer.Empty;       // [2, 3H, B] a step's x-projection gradients (dr, dz, dn pre-activations), in slot SlotOf(t)
+    private AlignedBuffer _dHiddenPre = AlignedBuffer.Empty;      // [2, 3H, B] a step's h-projection gradients (dr, dz, r ⊙ dn), in slot SlotOf(t)
     private AlignedBuffer _dHidden = AlignedBuffer.Empty;         // [H, B]
 
     public GruLayer(ComputeContext context, int layerIndex, int inputSize, int hiddenSize, ParameterLayout layout)
@@ -87,17 +87,17 @@ internal sealed class GruLayer : RecurrentLayer
                     int row = q * h + unitStart;
                     _biasHh.AsSpan(row * b, (unitEnd - unitStart) * b).CopyTo(hiddenProjection[(row * b)..]);
                 }
-                ProjectStateOfUnits(previous, t, hiddenProjection, 3, unitStart, unitEnd, member);
+                ProjectStateOfUnits(previous, SlotOf(t, oneSync), hiddenProjection, 3, unitStart, unitEnd, member);
             }
             else
             {
                 // This member's rows of b_hh + W_hh h_{t−1} (a narrow batch: the leader's, all of them).
                 _biasHh.AsSpan(rowStart * b, (rowEnd - rowStart) * b).CopyTo(hiddenProjection[(rowStart * b)..]);
-                ProjectState(previous, t, hiddenProjection, member);
+                ProjectState(previous, hiddenProjection, member);
                 member.Sync();
             }
             Activations.GruCell(allGates.Slice(t * gb, gb), hiddenProjection, hb, unitStart * b, unitEnd * b, previous, _hiddenNew.AsSpan(t * hb, hb), Hidden.AsSpan((t + 1) * hb, hb));
-            PackState(Hidden.AsSpan((t + 1) * hb, hb), t + 1, unitStart, unitEnd);
+            PackState(Hidden.AsSpan((t + 1) * hb, hb), SlotOf(t + 1, oneSync), unitStart, unitEnd);
             member.Sync();
         }
     }
@@ -118,11 +118,11 @@ internal sealed class GruLayer : RecurrentLayer
         var (inputStart, inputEnd) = dInput.IsEmpty ? (0, 0) : OwnRowsOf(i, member);
         for (int t = TimeSteps - 1; t >= 0; t--)
         {
-            int parity = t & 1;
-            var dInputPre = _dInputPre.AsSpan(parity * g * b, g * b);
-            var dHiddenPre = _dHiddenPre.AsSpan(parity * g * b, g * b);
-            var packedStep = parity == 0 ? _packedStep : _packedStepOdd;
-            var packedInputStep = parity == 0 ? _packedInputStep : _packedInputStepOdd;
+            int slot = SlotOf(t, oneSync);
+            var dInputPre = _dInputPre.AsSpan(slot * g * b, g * b);
+            var dHiddenPre = _dHiddenPre.AsSpan(slot * g * b, g * b);
+            var packedStep = slot == 0 ? _packedStep : _packedStepOdd;
+            var packedInputStep = slot == 0 ? _packedInputStep : _packedInputStepOdd;
             Elementwise.GruCellBackward(_gates.AsSpan(t * g * b, g * b), _hiddenNew.AsSpan(t * hb, hb), Hidden.AsSpan(t * hb, hb), dOutput.Slice(t * hb, hb), dHidden, dInputPre, dHiddenPre, hb, unitStart * b, unitEnd * b);
             // This member's hidden units of each of the three gate blocks.
             for (int q = 0; q < 3; q++)

@@ -17,12 +17,12 @@ internal sealed class LstmLayer : RecurrentLayer
 {
     private AlignedBuffer _packedWeightsT = AlignedBuffer.Empty;  // packed [H + in, 4H]: [W_hh | W_ih]ᵀ, for the backward pass
     private AlignedBuffer _bias = AlignedBuffer.Empty;            // [4H]: b_ih + b_hh
-    private AlignedBuffer _packedStep = AlignedBuffer.Empty;      // packed [4H, B]: dGates_t of even t, backward (batches other than NR)
-    private AlignedBuffer _packedStepOdd = AlignedBuffer.Empty;   // packed [4H, B]: dGates_t of odd t
+    private AlignedBuffer _packedStep = AlignedBuffer.Empty;      // packed [4H, B]: dGates_t of slot 0, backward (batches other than NR)
+    private AlignedBuffer _packedStepOdd = AlignedBuffer.Empty;   // packed [4H, B]: dGates_t of slot 1
     private AlignedBuffer _gates = AlignedBuffer.Empty;           // [T, 4H, B] activated gates i, f, g, o
     private AlignedBuffer _cells = AlignedBuffer.Empty;           // [T + 1, H, B] cell states, zero initial state at step 0
     private AlignedBuffer _tanhCells = AlignedBuffer.Empty;       // [T, H, B] tanh(c_t)
-    private AlignedBuffer _dGates = AlignedBuffer.Empty;          // [2, 4H, B] pre-activation gradients of a step, by parity of t
+    private AlignedBuffer _dGates = AlignedBuffer.Empty;          // [2, 4H, B] pre-activation gradients of a step, in slot SlotOf(t)
     private AlignedBuffer _dCell = AlignedBuffer.Empty;           // [H, B] gradient reaching c_t
     private AlignedBuffer _dStacked = AlignedBuffer.Empty;        // [H + in, B]: [dh_{t−1}; dx_t], whose dh rows the next step reads as dh_t
 
@@ -75,14 +75,14 @@ internal sealed class LstmLayer : RecurrentLayer
         for (int t = 0; t < steps; t++)
         {
             var gates = allGates.Slice(t * gb, gb);
-            if (oneSync) ProjectStateOfUnits(Hidden.AsSpan(t * hb, hb), t, gates, 4, unitStart, unitEnd, member);
+            if (oneSync) ProjectStateOfUnits(Hidden.AsSpan(t * hb, hb), SlotOf(t, oneSync), gates, 4, unitStart, unitEnd, member);
             else
             {
-                ProjectState(Hidden.AsSpan(t * hb, hb), t, gates, member);
+                ProjectState(Hidden.AsSpan(t * hb, hb), gates, member);
                 member.Sync();
             }
             Activations.LstmCell(gates, hb, unitStart * b, unitEnd * b, _cells.AsSpan(t * hb, hb), _cells.AsSpan((t + 1) * hb, hb), _tanhCells.AsSpan(t * hb, hb), Hidden.AsSpan((t + 1) * hb, hb));
-            PackState(Hidden.AsSpan((t + 1) * hb, hb), t + 1, unitStart, unitEnd);
+            PackState(Hidden.AsSpan((t + 1) * hb, hb), SlotOf(t + 1, oneSync), unitStart, unitEnd);
             member.Sync();
         }
     }
@@ -113,8 +113,9 @@ internal sealed class LstmLayer : RecurrentLayer
         var (inputStart, inputEnd) = dInput.IsEmpty ? (0, 0) : OwnRowsOf(i, member);
         for (int t = TimeSteps - 1; t >= 0; t--)
         {
-            var dGates = _dGates.AsSpan((t & 1) * g * b, g * b);
-            var packedStep = (t & 1) == 0 ? _packedStep : _packedStepOdd;
+            int slot = SlotOf(t, oneSync);
+            var dGates = _dGates.AsSpan(slot * g * b, g * b);
+            var packedStep = slot == 0 ? _packedStep : _packedStepOdd;
             Elementwise.LstmCellBackward(_gates.AsSpan(t * g * b, g * b), _tanhCells.AsSpan(t * hb, hb), _cells.AsSpan(t * hb, hb), dOutput.Slice(t * hb, hb), dHidden, dCell, dGates, hb, unitStart * b, unitEnd * b);
             // This member's hidden units of each of the four gate blocks.
             for (int q = 0; q < 4; q++)

@@ -34,8 +34,8 @@ internal abstract class RecurrentLayer
     private AlignedBuffer _packedHh = AlignedBuffer.Empty;          // packed A [G·H, H]
     private AlignedBuffer _packedInputs = AlignedBuffer.Empty;      // packed B: one [in, NR] panel per step (batches narrower than NR)
     private AlignedBuffer[] _memberInputs = [];                     // per team member: packed B [in, B] of one step (batches wider than NR)
-    private AlignedBuffer _packedState = AlignedBuffer.Empty;       // packed B [H, B]: h_t of even t (batches other than NR)
-    private AlignedBuffer _packedStateOdd = AlignedBuffer.Empty;    // packed B [H, B]: h_t of odd t
+    private AlignedBuffer _packedState = AlignedBuffer.Empty;       // packed B [H, B]: a state in slot 0 (batches other than NR; see SlotOf)
+    private AlignedBuffer _packedStateOdd = AlignedBuffer.Empty;    // packed B [H, B]: a state in slot 1
     private AlignedBuffer _vectorIhT = AlignedBuffer.Empty;         // W_ihᵀ packed as B [in, G·H], for the narrow input projection
     private AlignedBuffer _vectorHh = AlignedBuffer.Empty;          // W_hh packed for Gemm.MultiplyVector, for the narrow recurrence
     private AlignedBuffer _columnInputs = AlignedBuffer.Empty;      // [T, in] or [H]: one column of the inputs or of h_{t−1}
@@ -259,7 +259,7 @@ internal abstract class RecurrentLayer
     /// blocks. The previous state must have been packed by <see cref="PackState"/> (batches other than NR) and
     /// visible to every member (synced). A narrow batch is computed by the leader alone.
     /// </summary>
-    protected void ProjectState(ReadOnlySpan<float> previous, int step, Span<float> target, TeamMember member)
+    protected void ProjectState(ReadOnlySpan<float> previous, Span<float> target, TeamMember member)
     {
         int b = Batch, g = GateRows, h = HiddenSize;
         if (Narrow)
@@ -278,7 +278,7 @@ internal abstract class RecurrentLayer
             }
             return;
         }
-        Context.Gemm.Multiply(_packedHh, PanelOf(previous, h, StateBuffer(step)), g, b, h, target, b, accumulate: true, member);
+        Context.Gemm.Multiply(_packedHh, PanelOf(previous, h, _packedState), g, b, h, target, b, accumulate: true, member);
     }
 
     /// <summary>
@@ -287,11 +287,11 @@ internal abstract class RecurrentLayer
     /// on the calling thread (<see cref="SplitByUnits"/>; the range is whole row blocks). Same bits as
     /// <see cref="ProjectState"/>.
     /// </summary>
-    protected void ProjectStateOfUnits(ReadOnlySpan<float> previous, int step, Span<float> target, int gateCount, int unitStart, int unitEnd, TeamMember member)
+    protected void ProjectStateOfUnits(ReadOnlySpan<float> previous, int slot, Span<float> target, int gateCount, int unitStart, int unitEnd, TeamMember member)
     {
         int b = Batch, h = HiddenSize, count = unitEnd - unitStart;
         if (count == 0) return;
-        var panel = PanelOf(previous, h, StateBuffer(step));
+        var panel = PanelOf(previous, h, StateBuffer(slot));
         for (int q = 0; q < gateCount; q++)
         {
             int row = q * h + unitStart;
@@ -299,16 +299,24 @@ internal abstract class RecurrentLayer
         }
     }
 
-    /// <summary>The packed copy of h_step (batches other than NR): two buffers by parity, so a member packing h_{t+1} never overwrites the h_{t−1} another member may still read.</summary>
-    private AlignedBuffer StateBuffer(int step) => (step & 1) == 0 ? _packedState : _packedStateOdd;
+    /// <summary>
+    /// Which of a pair of per-step buffers step <paramref name="step"/> uses: alternating by parity where the team
+    /// syncs once a step (<see cref="SplitByUnits"/>), so a member writing step t+1's never overwrites step t's that
+    /// another member may still read; else always the first (the sync after the GEMM orders them), so one thread keeps
+    /// one buffer hot.
+    /// </summary>
+    protected static int SlotOf(int step, bool oneSync) => oneSync ? step & 1 : 0;
+
+    /// <summary>The packed copy of a state (batches other than NR) in <paramref name="slot"/> (<see cref="SlotOf"/>).</summary>
+    private AlignedBuffer StateBuffer(int slot) => slot == 0 ? _packedState : _packedStateOdd;
 
     /// <summary>
     /// Packs hidden units [unitStart, unitEnd) of a state [H, B] as rows of the recurrent GEMM's B operand (batches
     /// other than NR, which are used in place): each member packs the units its cell just wrote.
     /// </summary>
-    protected void PackState(ReadOnlySpan<float> state, int step, int unitStart, int unitEnd)
+    protected void PackState(ReadOnlySpan<float> state, int slot, int unitStart, int unitEnd)
     {
-        if (!Narrow) PackPanelRows(state, HiddenSize, unitStart, unitEnd, StateBuffer(step));
+        if (!Narrow) PackPanelRows(state, HiddenSize, unitStart, unitEnd, StateBuffer(slot));
     }
 
     /// <summary>
