@@ -33,6 +33,15 @@ switch (args.FirstOrDefault())
         Probe.Layer(CellType.Lstm, 64, 256, 256, 32);
         Probe.Layer(CellType.Gru, 64, 256, 256, 32);
         return;
+    case "probe-layer-wide":
+        // One layer's forward and backward at hidden 256 over batches of 1, 2 and 4 micro-batches' width: how much
+        // a wider per-step product (W_hh reused across panels) would gain per window.
+        foreach (var b in new[] { 32, 64, 128, 32, 64, 128 })
+        {
+            Probe.Layer(CellType.Lstm, 64, 256, 256, b);
+            Probe.Layer(CellType.Gru, 64, 256, 256, b);
+        }
+        return;
     case "probe-steps":
         ProbeSteps.Run(
             (Environment.GetEnvironmentVariable("PROBE_BATCHES") ?? "32,256").Split(',').Select(int.Parse).ToArray(),
