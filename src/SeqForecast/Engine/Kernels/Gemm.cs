@@ -37,12 +37,8 @@ internal static unsafe class Gemm
     /// <paramref name="kTotal"/> columns from <paramref name="source"/>: element (r, kk) is
     /// <c>source[r·ld + kk]</c>, or <c>source[kk·ld + r]</c> when <paramref name="transpose"/> is set. Pieces of a stacked
     /// operand ([W_ih | W_hh], or [W_ih; W_hh]ᵀ) are packed by separate calls.
-    /// With <c>nonTemporal</c>, whole 8-row blocks are written with streaming stores that bypass the caches (x64 with
-    /// AVX, 8-row tiles, a 32-byte aligned block; elsewhere ordinary stores): for an operand much larger than the caches
-    /// that is read back only after many other products, such as the weight gradient's A, filled one time step at a
-    /// time. The values are the same either way; a store fence before returning orders them like ordinary stores.
     /// </summary>
-    public static void PackA(ReadOnlySpan<float> source, int ld, bool transpose, int m, int kLength, int rowOffset, int kOffset, int kTotal, Span<float> packed, bool nonTemporal = false)
+    public static void PackA(ReadOnlySpan<float> source, int ld, bool transpose, int m, int kLength, int rowOffset, int kOffset, int kTotal, Span<float> packed)
     {
         fixed (float* src = source)
         fixed (float* dst = packed)
@@ -51,20 +47,16 @@ internal static unsafe class Gemm
             if (!transpose && MR == 8 && rowOffset % 8 == 0 && Simd.Vector256Enabled)
             {
                 // Whole row blocks: read 8 rows side by side and write each k's 8 values with one store.
-                bool streamed = false;
                 for (; r0 + 8 <= m; r0 += 8)
                 {
                     float* block = dst + (long)((rowOffset + r0) / 8) * 8 * kTotal + (long)kOffset * 8;
                     float* s0 = src + (long)r0 * ld;
                     int kk = 0;
-                    bool stream = nonTemporal && ((nint)block & 31) == 0;
-                    streamed |= stream;
                     if (Avx.IsSupported)
-                        for (; kk + 8 <= kLength; kk += 8) Transpose8x8(s0 + kk, ld, block + kk * 8, 8, stream);
+                        for (; kk + 8 <= kLength; kk += 8) Transpose8x8(s0 + kk, ld, block + kk * 8, 8);
                     for (; kk < kLength; kk++)
                         Vector256.Create(s0[kk], s0[ld + kk], s0[2 * ld + kk], s0[3 * ld + kk], s0[4 * ld + kk], s0[5 * ld + kk], s0[6 * ld + kk], s0[7 * ld + kk]).Store(block + kk * 8);
                 }
-                if (streamed && Sse.IsSupported) Sse.StoreFence();
             }
             if (transpose && MR == 8 && rowOffset % 8 == 0 && Simd.Vector256Enabled)
             {
@@ -364,11 +356,10 @@ internal static unsafe class Gemm
 
     /// <summary>
     /// Writes the transpose of the 8×8 block at <paramref name="source"/> (row stride <paramref name="ld"/>) to
-    /// <paramref name="destination"/> (row stride <paramref name="ldd"/>): eight loads, 24 shuffles, eight stores,
-    /// streaming ones (32-byte aligned rows) when <paramref name="nonTemporal"/> is set.
+    /// <paramref name="destination"/> (row stride <paramref name="ldd"/>): eight loads, 24 shuffles, eight stores.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(float* source, int ld, float* destination, int ldd, bool nonTemporal = false)
+    private static void Transpose8x8(float* source, int ld, float* destination, int ldd)
     {
         var r0 = Avx.LoadVector256(source);
         var r1 = Avx.LoadVector256(source + ld);
@@ -394,22 +385,14 @@ internal static unsafe class Gemm
         var u5 = Avx.Shuffle(t4, t6, 0xEE);
         var u6 = Avx.Shuffle(t5, t7, 0x44);
         var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Put(destination, Avx.Permute2x128(u0, u4, 0x20), nonTemporal);
-        Put(destination + ldd, Avx.Permute2x128(u1, u5, 0x20), nonTemporal);
-        Put(destination + 2L * ldd, Avx.Permute2x128(u2, u6, 0x20), nonTemporal);
-        Put(destination + 3L * ldd, Avx.Permute2x128(u3, u7, 0x20), nonTemporal);
-        Put(destination + 4L * ldd, Avx.Permute2x128(u0, u4, 0x31), nonTemporal);
-        Put(destination + 5L * ldd, Avx.Permute2x128(u1, u5, 0x31), nonTemporal);
-        Put(destination + 6L * ldd, Avx.Permute2x128(u2, u6, 0x31), nonTemporal);
-        Put(destination + 7L * ldd, Avx.Permute2x128(u3, u7, 0x31), nonTemporal);
-    }
-
-    /// <summary>Stores one 8-float row, with a streaming store when <paramref name="nonTemporal"/> is set.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put(float* destination, Vector256<float> value, bool nonTemporal)
-    {
-        if (nonTemporal) Avx.StoreAlignedNonTemporal(destination, value);
-        else Avx.Store(destination, value);
+        Avx.Store(destination, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(destination + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(destination + 2L * ldd, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(destination + 3L * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(destination + 4L * ldd, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(destination + 5L * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(destination + 6L * ldd, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(destination + 7L * ldd, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     /// <summary>Floats in one vector register of the matrix-vector kernel.</summary>

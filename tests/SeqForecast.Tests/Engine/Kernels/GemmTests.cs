@@ -1,5 +1,4 @@
 using SeqForecast.Engine.Kernels;
-using SeqForecast.Engine.Managed;
 using SeqForecast.Randomness;
 
 namespace SeqForecast.Tests.Engine.Kernels;
@@ -173,36 +172,6 @@ public class GemmTests
             Assert.That(Multiply(a, false, b, false, m, n, k, 2), Is.EqualTo(one));
             Assert.That(Multiply(a, false, b, false, m, n, k, 3), Is.EqualTo(one));
         });
-    }
-
-    [TestCase(8, 32, 0, 0)]
-    [TestCase(24, 32, 8, 64)]
-    [TestCase(16, 37, 0, 32)]
-    [TestCase(13, 5, 16, 3)]
-    [TestCase(40, 96, 8, 96)]
-    public void PackA_StreamingStoresWriteTheSameValues(int m, int kLength, int rowOffset, int kOffset)
-    {
-        // Streaming stores run on aligned 8-row blocks (the weight gradient's A); a destination 4 floats off alignment
-        // and the tails take ordinary stores. Every case must equal the ordinary pack, element for element.
-        int ld = kLength + 3, kTotal = kOffset + kLength + 7, rows = rowOffset + m;
-        var source = Random(m * ld, 12);
-        var ordinary = new AlignedBuffer(Gemm.PackedASize(rows, kTotal) + 4);
-        var streamed = new AlignedBuffer(ordinary.Length);
-        ordinary.AsSpan().Fill(-7f);
-        streamed.AsSpan().Fill(-7f);
-        foreach (int shift in new[] { 0, 4 })
-        {
-            Gemm.PackA(source, ld, false, m, kLength, rowOffset, kOffset, kTotal, ordinary.AsSpan(shift), nonTemporal: false);
-            Gemm.PackA(source, ld, false, m, kLength, rowOffset, kOffset, kTotal, streamed.AsSpan(shift), nonTemporal: true);
-            Assert.That(streamed.AsSpan().ToArray(), Is.EqualTo(ordinary.AsSpan().ToArray()), $"destination shifted by {shift} floats");
-        }
-        var packed = ordinary.AsSpan(4);
-        for (int r = 0; r < m; r++)
-            for (int kk = 0; kk < kLength; kk++)
-            {
-                int row = rowOffset + r;
-                Assert.That(packed[row / Gemm.MR * Gemm.MR * kTotal + (kOffset + kk) * Gemm.MR + row % Gemm.MR], Is.EqualTo(source[r * ld + kk]), $"A[{row}, {kOffset + kk}]");
-            }
     }
 
     [TestCase(10, 3, 5)]

@@ -396,20 +396,9 @@ internal abstract class RecurrentLayer
     {
         int b = Batch, k = TimeSteps * b, count = rowEnd - rowStart;
         if (count == 0) return;
-        Gemm.PackA(dPreStep.Slice(rowStart * b, count * b), b, false, count, b, rowStart, t * b, k, _packedGradA[slot], nonTemporal: StreamsGradients);
+        Gemm.PackA(dPreStep.Slice(rowStart * b, count * b), b, false, count, b, rowStart, t * b, k, _packedGradA[slot]);
         Elementwise.AccumulateRowSums(dPreStep.Slice(rowStart * b, count * b), count, b, _biasSums[slot].AsSpan(rowStart * Elementwise.RowSumLanes));
     }
-
-    /// <summary>
-    /// Bytes of one slot of the packed pre-activation gradients from which <see cref="CollectGradientStep"/> writes them
-    /// with streaming stores. Written one step at a time and read only by the weight-gradient product after all T steps,
-    /// an operand this large has left L2 by then anyway; ordinary stores would first read each line into the cache and
-    /// later evict it dirty. Smaller ones (the whole pass fits in L2) keep ordinary stores.
-    /// </summary>
-    internal const long StreamedGradientBytes = 512 * 1024;
-
-    /// <summary>Whether this pass's packed pre-activation gradients are written with streaming stores (<see cref="StreamedGradientBytes"/>).</summary>
-    private bool StreamsGradients => (long)Gemm.PackedASize(GateRows, TimeSteps * Batch) * sizeof(float) >= StreamedGradientBytes;
 
     /// <summary>
     /// dBias += the bias sums of <paramref name="slot"/> for <paramref name="member"/>'s share of the rows, for the bias
