@@ -57,9 +57,10 @@ internal static class Probe
         foreach (var (m, n, k) in new[] { (256, 64, 128), (256, 64, 65), (128, 64, 256), (256, 128, 64), (1024, 256, 512), (512, 512, 512), (1024, 32, 256), (512, 32, 1024), (1024, 256, 2048), (768, 32, 256), (1024, 512, 2048), (768, 512, 2048), (512, 256, 1024), (256, 256, 1024), (1024, 256, 256), (256, 16384, 1024), (256, 32, 1024), (256, 2048, 1024), (1024, 32, 512) })
         {
             if (only != null && !only.Split(',').Contains($"{m}x{n}x{k}")) continue;
-            var a = new float[Kernels.Gemm.PackedASize(m, k)];
-            var b = new float[Kernels.Gemm.PackedBSize(k, n)];
-            var c = new float[m * n];
+            // 64-byte aligned like the engine's own operands (AlignedBuffer); a GC array's start moves between runs.
+            var a = new AlignedBuffer(Kernels.Gemm.PackedASize(m, k)).AsSpan();
+            var b = new AlignedBuffer(Kernels.Gemm.PackedBSize(k, n)).AsSpan();
+            var c = new AlignedBuffer(m * n).AsSpan();
             for (int i = 0; i < a.Length; i++) a[i] = (i % 7) * 0.1f;
             for (int i = 0; i < b.Length; i++) b[i] = (i % 5) * 0.1f;
             using var pool = new WorkerPool(threads);
