@@ -20,7 +20,7 @@ namespace SeqForecast.Engine.Managed;
 /// splits every GEMM by rows and every cell by hidden units, syncing twice a step; otherwise each runs on one thread.
 /// Neither split changes any output's arithmetic, which depends on the micro-batch cut only: results are bit-identical
 /// for any thread count. Buffers grow to the largest batch and sequence seen and are reused, so a steady training loop
-/// allocates nothing. Threads come from the process-wide worker pool; a network owns none.</para>
+/// allocates nothing. Threads come from the process-wide worker pool (or one given to it); a network owns none.</para>
 /// <para>Thread safety: <see cref="Forward"/> with <c>training: false</c> may run on any number of threads at once
 /// (each call rents its own buffers, and gets the same bits as a serial call). Every other member (training passes,
 /// <see cref="Backward"/>, parameter changes) needs exclusive access: no other call may run at the same time.
@@ -32,7 +32,7 @@ internal sealed class ManagedNetwork
     public const int MicroBatch = 32;
 
     private readonly Pass _trainingPass;
-    private readonly ParameterWork _parameterWork = new();
+    private readonly ParameterWork _parameterWork;
     private readonly ConcurrentBag<Pass> _inferencePasses = [];
     private readonly float[] _parameters;
     private readonly float[] _gradients;
@@ -44,16 +44,20 @@ internal sealed class ManagedNetwork
     /// <summary>Creates a network with PyTorch-style initial weights (see <see cref="ParameterInitializer"/>).</summary>
     /// <param name="options">Shape. Validated here.</param>
     /// <param name="seed">Seed of the initial weights and of the dropout masks.</param>
-    /// <param name="threads">Threads for micro-batches (at most the shared pool's size); 0 uses the whole pool. Results do not depend on it.</param>
+    /// <param name="threads">Threads for micro-batches (at most the pool's size); 0 uses the whole pool. Results do not depend on it.</param>
+    /// <param name="pool">The worker pool its passes and parameter work run on; null: the process-wide <see cref="WorkerPool.Shared"/>.
+    /// Tests give it a pool of their own to run the teams a many-core machine would.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range, or <paramref name="threads"/> is negative.</exception>
-    public ManagedNetwork(NetworkOptions options, ulong seed = 0, int threads = 0)
+    public ManagedNetwork(NetworkOptions options, ulong seed = 0, int threads = 0, WorkerPool? pool = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
         Options = options;
         Layout = ParameterLayout.For(options);
-        Threads = threads == 0 ? WorkerPool.Shared.ThreadCount : Math.Min(threads, WorkerPool.Shared.ThreadCount);
+        Pool = pool ?? WorkerPool.Shared;
+        Threads = threads == 0 ? Pool.ThreadCount : Math.Min(threads, Pool.ThreadCount);
+        _parameterWork = new ParameterWork(Pool);
         _trainingPass = new Pass(this);
         _parameters = new float[Layout.TotalLength];
         _gradients = new float[Layout.TotalLength];
@@ -69,6 +73,9 @@ internal sealed class ManagedNetwork
 
     /// <summary>Threads the micro-batches of one call run on (at most).</summary>
     public int Threads { get; }
+
+    /// <summary>The worker pool the passes run on.</summary>
+    internal WorkerPool Pool { get; }
 
     /// <summary>All parameters, in <see cref="Layout"/> order.</summary>
     public ReadOnlySpan<float> Parameters => _parameters;
@@ -278,7 +285,7 @@ internal sealed class ManagedNetwork
                 {
                     if (TeamSize > 1)
                         for (int i = 0; i < TeamCount; i++) _teams[i].Reset();
-                    WorkerPool.Shared.Run(this, parts);
+                    network.Pool.Run(this, parts);
                 }
             }
             finally

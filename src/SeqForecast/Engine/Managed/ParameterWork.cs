@@ -7,9 +7,10 @@ namespace SeqForecast.Engine.Managed;
 /// <summary>
 /// The elementwise work of a training step over all parameters, split across the worker pool by contiguous slices:
 /// adding the micro-batches' gradients (in micro-batch order) and the optimizer update. Each element is computed by
-/// the same code whatever the cut, so the bits do not depend on the thread count. Reusable and allocation-free.
+/// the same code whatever the cut, so the bits do not depend on the thread count. Reusable and allocation-free. It runs
+/// on the given pool, else the shared one.
 /// </summary>
-internal sealed unsafe class ParameterWork : IParallelWork
+internal sealed unsafe class ParameterWork(WorkerPool? pool = null) : IParallelWork
 {
     /// <summary>Parameters per thread below which the work stays on one thread.</summary>
     public const int MinimumSlice = 16 * 1024;
@@ -53,7 +54,7 @@ internal sealed unsafe class ParameterWork : IParallelWork
         {
             int parts = Math.Max(1, Math.Min(threads, length / MinimumSlice));
             if (parts == 1) Execute(0, 1);
-            else WorkerPool.Shared.Run(this, parts);
+            else (pool ?? WorkerPool.Shared).Run(this, parts);
         }
         finally
         {

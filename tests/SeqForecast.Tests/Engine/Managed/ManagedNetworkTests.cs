@@ -1,3 +1,4 @@
+using SeqForecast.Engine.Kernels;
 using SeqForecast.Engine;
 using SeqForecast.Engine.Managed;
 using SeqForecast.Training;
@@ -126,6 +127,91 @@ public class ManagedNetworkTests
             Assert.That(two.Gradients, Is.EqualTo(one.Gradients), "gradients");
         });
     }
+
+    // Teams as a many-core machine runs them, on a pool of 16 threads of this test's own (the shared pool has one
+    // thread per core, two in CI): micro-batches × team sizes of 2 to 8, both step splits (hidden a multiple of the
+    // kernels' MR or not), uneven last micro-batches and uneven unit shares, with dropout and the optimizer on the pool.
+    [TestCase(CellType.Lstm, 64, 64, new[] { 2, 3, 4, 6, 8, 16 })]    // two micro-batches: teams of 2, 3 and 4
+    [TestCase(CellType.Gru, 64, 64, new[] { 4, 6, 16 })]              // 192 gate rows: teams of at most 3
+    [TestCase(CellType.Lstm, 128, 32, new[] { 2, 5, 8 })]             // one micro-batch: teams of 2, 5 and 8
+    [TestCase(CellType.Lstm, 72, 45, new[] { 4, 7, 8 })]              // 32 + 13 windows; 9 or 12 row blocks of units
+    [TestCase(CellType.Gru, 100, 20, new[] { 3, 5 })]                 // H not a multiple of MR: two syncs a step
+    [TestCase(CellType.Lstm, 256, 256, new[] { 16 })]                 // the large config on 16 threads: 8 teams of 2
+    public void TrainingSteps_ManyThreadTeamsGiveTheSameBitsAsOneThread(CellType cell, int hidden, int batch, int[] threadCounts)
+    {
+        const int steps = 6, features = 2, outputs = 3, trainingSteps = 2;
+        var options = new NetworkOptions(cell, features, hidden, 2, outputs) { Dropout = 0.3 };
+        int chunks = (batch + ManagedNetwork.MicroBatch - 1) / ManagedNetwork.MicroBatch;
+        var inputs = GradientCheck.Random(batch * steps * features, 33);
+        var dOutputs = GradientCheck.Random(batch * outputs, 34);
+        var optimizer = new AdamOptions { LearningRate = 0.01 };
+
+        (float[] Outputs, float[] Gradients, float[] Parameters, float[] Predicted) Run(int threads)
+        {
+            var network = new ManagedNetwork(options, seed: 11, threads: threads, pool: ManyThreads);
+            var adam = optimizer.Create(network.Layout.TotalLength);
+            var trained = new float[batch * outputs];
+            for (int step = 0; step < trainingSteps; step++)
+            {
+                network.ZeroGradients();
+                network.Forward(inputs, batch, steps, trained, training: true);
+                network.Backward(dOutputs);
+                network.ApplyOptimizer(adam, optimizer.LearningRate);
+            }
+            network.ZeroGradients();
+            network.Forward(inputs, batch, steps, trained, training: true);
+            network.Backward(dOutputs);
+            var predicted = new float[batch * outputs];
+            network.Forward(inputs, batch, steps, predicted, training: false);
+            return (trained, network.Gradients.ToArray(), network.Parameters.ToArray(), predicted);
+        }
+
+        var one = Run(1);
+        Assert.That(one.Gradients.Any(g => g != 0), Is.True, "the reference pass has gradients");
+        Assert.Multiple(() =>
+        {
+            foreach (int threads in threadCounts)
+            {
+                int team = ManagedNetwork.TeamSizeFor(threads, chunks, batch, options);
+                var many = Run(threads);
+                string label = $"{threads} threads ({chunks} micro-batches, teams of {team})";
+                Assert.That(many.Outputs, Is.EqualTo(one.Outputs), $"{label}: training outputs");
+                Assert.That(many.Gradients, Is.EqualTo(one.Gradients), $"{label}: gradients");
+                Assert.That(many.Parameters, Is.EqualTo(one.Parameters), $"{label}: parameters after {trainingSteps} Adam steps");
+                Assert.That(many.Predicted, Is.EqualTo(one.Predicted), $"{label}: predictions");
+            }
+        });
+    }
+
+    [Test]
+    public void TeamSizes_OfTheManyThreadCasesAreThoseTheyNameAndTheTeamsRun()
+    {
+        // The cases above are only worth their names if those thread counts really form those teams.
+        var lstm64 = new NetworkOptions(CellType.Lstm, 2, 64, 2, 3);
+        var gru64 = new NetworkOptions(CellType.Gru, 2, 64, 2, 3);
+        var lstm128 = new NetworkOptions(CellType.Lstm, 2, 128, 2, 3);
+        var lstm256 = new NetworkOptions(CellType.Lstm, 2, 256, 2, 3);
+        Assert.Multiple(() =>
+        {
+            Assert.That(new[] { 4, 6, 8, 16 }.Select(t => ManagedNetwork.TeamSizeFor(t, 2, 64, lstm64)), Is.EqualTo(new[] { 2, 3, 4, 4 }));
+            Assert.That(ManagedNetwork.TeamSizeFor(16, 2, 64, gru64), Is.EqualTo(3));
+            Assert.That(new[] { 2, 5, 8 }.Select(t => ManagedNetwork.TeamSizeFor(t, 1, 32, lstm128)), Is.EqualTo(new[] { 2, 5, 8 }));
+            Assert.That(ManagedNetwork.TeamSizeFor(16, 8, 256, lstm256), Is.EqualTo(2));
+            Assert.That(ManyThreads.ThreadCount, Is.EqualTo(16));
+        });
+        // A network on the pool runs its passes there: a 16-thread training pass of the large case starts 15 workers.
+        var network = new ManagedNetwork(lstm256, seed: 1, threads: 16, pool: ManyThreads);
+        Assert.That(network.Threads, Is.EqualTo(16));
+        network.Forward(GradientCheck.Random(256 * 3 * 2, 35), 256, 3, new float[256 * 3], training: true);
+        Assert.That(ManyThreads.StartedThreads, Is.EqualTo(15));
+    }
+
+    private WorkerPool ManyThreads => _manyThreads ??= new WorkerPool(16);
+
+    private WorkerPool? _manyThreads;
+
+    [OneTimeTearDown]
+    public void DisposeManyThreads() => _manyThreads?.Dispose();
 
     [Test]
     public void Backward_WithoutTrainingForwardIsInvalidOperation()
