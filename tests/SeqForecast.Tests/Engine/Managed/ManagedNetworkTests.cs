@@ -92,45 +92,13 @@ public class ManagedNetworkTests
         Assert.That(b, Is.EqualTo(a));
     }
 
-    [TestCase(CellType.Lstm, 32)]
-    [TestCase(CellType.Gru, 40)]
-    [TestCase(CellType.Lstm, 20)]
-    public void TrainingPass_TeamOfThreadsGivesTheSameBitsAsOneThread(CellType cell, int batch)
-    {
-        // One or two micro-batches on two threads: each micro-batch runs on a team of two (the network's hidden size
-        // gives 128+ gate rows) for batch 32 and 20, one thread each for batch 40. Outputs and gradients must be the bits
-        // of a single thread, with dropout on.
-        Assume.That(SeqForecast.Engine.Kernels.WorkerPool.Shared.ThreadCount, Is.GreaterThanOrEqualTo(2), "needs a worker pool of two threads");
-        var options = new NetworkOptions(cell, 2, 48, 2, 3) { Dropout = 0.3 };
-        int chunks = (batch + ManagedNetwork.MicroBatch - 1) / ManagedNetwork.MicroBatch;
-        Assert.That(ManagedNetwork.TeamSizeFor(2, chunks, batch, options), Is.EqualTo(chunks == 1 ? 2 : 1));
-        int steps = 9;
-        var inputs = GradientCheck.Random(batch * steps * 2, 31);
-        var dOutputs = GradientCheck.Random(batch * 3, 32);
-        (float[] Outputs, float[] Gradients) Run(int threads)
-        {
-            var network = new ManagedNetwork(options, seed: 7, threads: threads);
-            var outputs = new float[batch * 3];
-            for (int step = 0; step < 2; step++)
-            {
-                network.Forward(inputs, batch, steps, outputs, training: true);
-                network.Backward(dOutputs);
-                network.MarkParametersChanged();
-            }
-            return (outputs, network.Gradients.ToArray());
-        }
-        var one = Run(1);
-        var two = Run(2);
-        Assert.Multiple(() =>
-        {
-            Assert.That(two.Outputs, Is.EqualTo(one.Outputs), "outputs");
-            Assert.That(two.Gradients, Is.EqualTo(one.Gradients), "gradients");
-        });
-    }
-
-    // Teams as a many-core machine runs them, on a pool of 16 threads of this test's own (the shared pool has one
-    // thread per core, two in CI): micro-batches × team sizes of 2 to 8, both step splits (hidden a multiple of the
-    // kernels' MR or not), uneven last micro-batches and uneven unit shares, with dropout and the optimizer on the pool.
+    // Teams as a 2-core machine and a many-core machine run them, on a pool of 16 threads of this test's own (the
+    // shared pool has one thread per core, two in CI): micro-batches × team sizes of 1 to 8, both step splits (hidden a
+    // multiple of the kernels' MR or not), uneven last micro-batches and uneven unit shares, with dropout and the
+    // optimizer on the pool.
+    [TestCase(CellType.Lstm, 48, 32, new[] { 2 })]                    // two threads: one micro-batch on a team of two
+    [TestCase(CellType.Lstm, 48, 20, new[] { 2 })]
+    [TestCase(CellType.Gru, 48, 40, new[] { 2 })]                     // two micro-batches: one thread each
     [TestCase(CellType.Lstm, 64, 64, new[] { 2, 3, 4, 6, 8, 16 })]    // two micro-batches: teams of 2, 3 and 4
     [TestCase(CellType.Gru, 64, 64, new[] { 4, 6, 16 })]              // 192 gate rows: teams of at most 3
     [TestCase(CellType.Lstm, 128, 32, new[] { 2, 5, 8 })]             // one micro-batch: teams of 2, 5 and 8
@@ -191,19 +159,26 @@ public class ManagedNetworkTests
         var gru64 = new NetworkOptions(CellType.Gru, 2, 64, 2, 3);
         var lstm128 = new NetworkOptions(CellType.Lstm, 2, 128, 2, 3);
         var lstm256 = new NetworkOptions(CellType.Lstm, 2, 256, 2, 3);
+        var lstm48 = new NetworkOptions(CellType.Lstm, 2, 48, 2, 3);
+        var gru48 = new NetworkOptions(CellType.Gru, 2, 48, 2, 3);
         Assert.Multiple(() =>
         {
             Assert.That(new[] { 4, 6, 8, 16 }.Select(t => ManagedNetwork.TeamSizeFor(t, 2, 64, lstm64)), Is.EqualTo(new[] { 2, 3, 4, 4 }));
             Assert.That(ManagedNetwork.TeamSizeFor(16, 2, 64, gru64), Is.EqualTo(3));
             Assert.That(new[] { 2, 5, 8 }.Select(t => ManagedNetwork.TeamSizeFor(t, 1, 32, lstm128)), Is.EqualTo(new[] { 2, 5, 8 }));
             Assert.That(ManagedNetwork.TeamSizeFor(16, 8, 256, lstm256), Is.EqualTo(2));
+            Assert.That(ManagedNetwork.TeamSizeFor(2, 1, 32, lstm48), Is.EqualTo(2));
+            Assert.That(ManagedNetwork.TeamSizeFor(2, 1, 20, lstm48), Is.EqualTo(2));
+            Assert.That(ManagedNetwork.TeamSizeFor(2, 2, 40, gru48), Is.EqualTo(1));
             Assert.That(ManyThreads.ThreadCount, Is.EqualTo(16));
         });
-        // A network on the pool runs its passes there: a 16-thread training pass of the large case starts 15 workers.
-        var network = new ManagedNetwork(lstm256, seed: 1, threads: 16, pool: ManyThreads);
+        // A network on a pool runs its passes there: a 16-thread training pass of the large case starts 15 workers.
+        using var pool = new WorkerPool(16);
+        var network = new ManagedNetwork(lstm256, seed: 1, threads: 16, pool: pool);
         Assert.That(network.Threads, Is.EqualTo(16));
+        Assert.That(pool.StartedThreads, Is.EqualTo(0), "before the first pass");
         network.Forward(GradientCheck.Random(256 * 3 * 2, 35), 256, 3, new float[256 * 3], training: true);
-        Assert.That(ManyThreads.StartedThreads, Is.EqualTo(15));
+        Assert.That(pool.StartedThreads, Is.EqualTo(15), "after a 16-thread pass");
     }
 
     private WorkerPool ManyThreads => _manyThreads ??= new WorkerPool(16);
