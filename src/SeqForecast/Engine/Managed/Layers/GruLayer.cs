@@ -116,6 +116,9 @@ internal sealed class GruLayer : RecurrentLayer
         var (unitStart, unitEnd) = Units(member);
         bool oneSync = SplitByUnits(member);
         var (inputStart, inputEnd) = dInput.IsEmpty ? (0, 0) : OwnRowsOf(i, member);
+        // dr and dz are the same values in both gradients, so slot 1 (the h-projection's) collects only the rows from
+        // the row block that holds the first n row; the rows before it are read from slot 0.
+        int shared = SharedGateRows;
         for (int t = TimeSteps - 1; t >= 0; t--)
         {
             int slot = SlotOf(t, oneSync);
@@ -129,7 +132,7 @@ internal sealed class GruLayer : RecurrentLayer
             {
                 int rowStart = q * h + unitStart, rowEnd = q * h + unitEnd;
                 CollectGradientStep(0, dInputPre, t, rowStart, rowEnd);
-                CollectGradientStep(1, dHiddenPre, t, rowStart, rowEnd);
+                if (rowEnd > shared) CollectGradientStep(1, dHiddenPre, t, Math.Max(rowStart, shared), rowEnd);
                 PackPanelRows(dHiddenPre, g, rowStart, rowEnd, packedStep);
                 if (!dInput.IsEmpty) PackPanelRows(dInputPre, g, rowStart, rowEnd, packedInputStep);
             }
@@ -155,9 +158,17 @@ internal sealed class GruLayer : RecurrentLayer
         if (oneSync) member.Sync();
 
         AccumulateWeightGradient(0, input, i, WeightIh, gradients, member);
-        AddBiasGradient(0, BiasIh, -1, gradients, member);
-        AccumulateWeightGradient(1, PreviousStates, h, WeightHh, gradients, member);
-        AddBiasGradient(1, BiasHh, -1, gradients, member);
+        AddBiasGradient(0, BiasIh, BiasHh, gradients, member, 0, shared);
+        AddBiasGradient(0, BiasIh, -1, gradients, member, shared, g);
+        AccumulateWeightGradient(1, PreviousStates, h, WeightHh, gradients, member, sharedRows: shared);
+        AddBiasGradient(1, BiasHh, -1, gradients, member, shared, g);
         member.Sync();
     }
+
+    /// <summary>
+    /// The gate rows before the row block that holds the first n row (2H rounded down to a multiple of MR): their
+    /// pre-activation gradients (dr, dz) are the same for the x- and the h-projection, so they are collected once, in
+    /// slot 0, and serve both weight and bias gradients.
+    /// </summary>
+    private int SharedGateRows => 2 * HiddenSize / Gemm.MR * Gemm.MR;
 }

@@ -369,14 +369,24 @@ internal abstract class RecurrentLayer
     /// <param name="weightOffset">Offset of the weight in <paramref name="gradients"/>.</param>
     /// <param name="gradients">The whole gradient buffer; the weight's slice is accumulated.</param>
     /// <param name="member">This thread's place in the team.</param>
-    protected void AccumulateWeightGradient(int slot, ReadOnlySpan<float> source, int columns, int weightOffset, Span<float> gradients, TeamMember member)
+    /// <param name="sharedRows">
+    /// Rows [0, sharedRows) (a multiple of MR) whose pre-activation gradients are the same values as slot 0's and were
+    /// collected there only (the GRU's r and z rows): they are read from slot 0, the rows from there on from
+    /// <paramref name="slot"/>. The same bits as one product over a slot holding every row.
+    /// </param>
+    protected void AccumulateWeightGradient(int slot, ReadOnlySpan<float> source, int columns, int weightOffset, Span<float> gradients, TeamMember member, int sharedRows = 0)
     {
         int t = TimeSteps, b = Batch, k = t * b, rows = GateRows;
+        if (sharedRows < 0 || sharedRows % Gemm.MR != 0 || sharedRows >= rows)
+            throw new ArgumentOutOfRangeException(nameof(sharedRows), sharedRows, $"must be a multiple of MR = {Gemm.MR} in [0, {rows})");
         var (first, last) = member.Range(t);
         for (int s = first; s < last; s++)
             Gemm.PackB(source.Slice(s * columns * b, columns * b), b, true, b, columns, s * b, k, _packedGradB);
         member.Sync();
-        Context.Gemm.Multiply(_packedGradA[slot], _packedGradB, rows, columns, k, gradients.Slice(weightOffset, rows * columns), columns, accumulate: true, member);
+        if (sharedRows > 0)
+            Context.Gemm.Multiply(_packedGradA[0].AsSpan(0, Gemm.PackedASize(sharedRows, k)), _packedGradB, sharedRows, columns, k, gradients.Slice(weightOffset, sharedRows * columns), columns, accumulate: true, member);
+        // The rows of a packed A from an MR-aligned row r are the packed A of those rows, at offset r·K.
+        Context.Gemm.Multiply(_packedGradA[slot].AsSpan(sharedRows * k), _packedGradB, rows - sharedRows, columns, k, gradients.Slice(weightOffset + sharedRows * columns, (rows - sharedRows) * columns), columns, accumulate: true, member);
         // The next call packs into the same buffer.
         member.Sync();
     }
@@ -406,8 +416,16 @@ internal abstract class RecurrentLayer
     /// receives the same gradient.
     /// </summary>
     protected void AddBiasGradient(int slot, int biasOffset, int secondBiasOffset, Span<float> gradients, TeamMember member)
+        => AddBiasGradient(slot, biasOffset, secondBiasOffset, gradients, member, 0, GateRows);
+
+    /// <summary>
+    /// <see cref="AddBiasGradient(int, int, int, Span{float}, TeamMember)"/> for gate rows [rowStart, rowEnd) only, split
+    /// among the team.
+    /// </summary>
+    protected void AddBiasGradient(int slot, int biasOffset, int secondBiasOffset, Span<float> gradients, TeamMember member, int rowStart, int rowEnd)
     {
-        var (start, end) = member.Range(GateRows);
+        var (first, last) = member.Range(rowEnd - rowStart);
+        int start = rowStart + first, end = rowStart + last;
         var second = secondBiasOffset >= 0 ? gradients.Slice(secondBiasOffset + start, end - start) : Span<float>.Empty;
         Elementwise.AddAccumulatedRowSums(_biasSums[slot].AsSpan(start * Elementwise.RowSumLanes), end - start, gradients.Slice(biasOffset + start, end - start), second);
     }
