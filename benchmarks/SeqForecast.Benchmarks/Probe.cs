@@ -281,8 +281,9 @@ internal static class Probe
         Console.WriteLine($"GEMM tiles {Kernels.Gemm.MR}x{Kernels.Gemm.NR} (512-bit kernels {Simd.Vector512Enabled}); runtime: Vector512.IsHardwareAccelerated {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}, AVX-512F {System.Runtime.Intrinsics.X86.Avx512F.IsSupported}");
         Console.WriteLine("| cell | config | threads | step ms | samples/s | speed-up vs 1 |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|");
-        foreach (var cell in new[] { CellType.Lstm, CellType.Gru })
-            foreach (var (name, hidden, lookback, batch) in new[] { ("ref 2x64 L30 B64", 64, 30, 64), ("large 2x256 L64 B256", 256, 64, 256) })
+        // PROBE_CELL (Lstm or Gru) and PROBE_HIDDEN (64 or 256) keep one cell or config, as in probe-steps.
+        foreach (var cell in new[] { CellType.Lstm, CellType.Gru }.Where(c => Environment.GetEnvironmentVariable("PROBE_CELL") is not { } only || only == c.ToString()))
+            foreach (var (name, hidden, lookback, batch) in new[] { ("ref 2x64 L30 B64", 64, 30, 64), ("large 2x256 L64 B256", 256, 64, 256) }.Where(c => Environment.GetEnvironmentVariable("PROBE_HIDDEN") is not { } only || only == c.Item2.ToString()))
             {
                 double one = 0;
                 foreach (var threads in counts)

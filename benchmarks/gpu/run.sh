@@ -23,9 +23,17 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 PYTHONUNBUFFERED=1
 
 pack() { tar czf "$out/results.tgz" -C "$work" --exclude='*.bin' --exclude='*.safetensors' --exclude='*.png' --exclude='*.log' . 2>/dev/null; }
 
+# RUN_DEADLINE_SECONDS (optional): no step runs past this many seconds from the start; a step that would get under 15 s
+# is skipped. For a lease shorter than the whole run: `run.sh all` orders the steps by priority under such a deadline.
+deadline=${RUN_DEADLINE_SECONDS:-0}
 step() {  # step NAME SECONDS COMMAND...: output to $work/NAME.txt, the tail to the log; results.tgz refreshed after each
     local name=$1 limit=$2 start=$SECONDS
     shift 2
+    if [ "$deadline" -gt 0 ]; then
+        local left=$((deadline - SECONDS))
+        if [ "$left" -lt 15 ]; then echo "== $name skipped: ${left} s left before the deadline"; return 0; fi
+        [ "$left" -lt "$limit" ] && limit=$left
+    fi
     echo "== $name ($(date -u +%H:%M:%S))"
     timeout "$limit" "$@" > "$work/$name.txt" 2>&1
     echo "   exit $?, $((SECONDS - start)) s"
@@ -41,6 +49,41 @@ if [ "${1:-gpu}" = cpu ]; then
     for threads in 1 2 4 8 16; do
         TAIL=6 step "torch-cpu-$threads" 60 python3 benchmarks/pytorch/bench_pytorch.py --device cpu --threads "$threads" --seconds 1.5
     done
+    pack
+    ls -l "$out"
+    exit 0
+fi
+if [ "${1:-gpu}" = all ]; then
+    # The GPU rows first, then the 16-core CPU rows of the large configs, then the rest; each step bounded by the deadline.
+    step shim-build 240 bash src/SeqForecast.LibTorch/native/build.sh
+    TAIL=40 step device-check 120 out/gpu/SeqForecast.DeviceCheck cuda:0
+    SEQFORECAST_BENCH_BACKENDS=libtorch-cuda,libtorch-cuda-tf32,libtorch-cuda-mixed \
+        step bdn-train 200 out/gpu/SeqForecast.Benchmarks --filter 'SeqForecast.Benchmarks.TrainingBenchmarks*' --inProcess --warmupCount 2 --iterationCount 5 --artifacts "$work/bdn"
+    find "$work/bdn" -name '*.TrainingBenchmarks-report-github.md' -exec cp {} "$work/bdn-train-summary.md" \; 2>/dev/null
+    for precision in float32 tf32 amp; do
+        TAIL=8 step "torch-cuda-$precision" 60 python3 benchmarks/pytorch/bench_pytorch.py --device cuda --precision "$precision" --seconds 1
+    done
+    export work
+    dist_all() {  # two ranks on cuda:0 (Gloo), then one process on the combined batch, then the comparison
+        local r
+        for r in 0 1; do
+            RANK=$r WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29611 SEQFORECAST_DIST_DEVICE=cuda:0 SEQFORECAST_DIST_TIMEOUT_SECONDS=40 \
+                out/gpu/SeqForecast.LibTorch.DistributedWorker session mse 10 -1 "$work/dist-r$r.bin" &
+        done
+        wait
+        RANK=0 WORLD_SIZE=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=29612 SEQFORECAST_DIST_DEVICE=cuda:0 SEQFORECAST_DIST_TIMEOUT_SECONDS=40 \
+            out/gpu/SeqForecast.LibTorch.DistributedWorker session mse 10 -1 "$work/dist-one.bin"
+        python3 benchmarks/gpu/compare_dist.py "$work"
+    }
+    export -f dist_all
+    TAIL=8 step distributed 60 bash -c dist_all
+    PROBE_HIDDEN=256 PROBE_ROUND_SECONDS=1 TAIL=30 step managed-scaling-large 150 out/gpu/SeqForecast.Benchmarks probe-scaling
+    for threads in 1 2 16; do
+        TAIL=6 step "torch-cpu-$threads" 45 python3 benchmarks/pytorch/bench_pytorch.py --device cpu --threads "$threads" --seconds 1
+    done
+    TAIL=40 step sample-cuda-mixed 120 out/gpu/SalesForecast --device cuda --model gru --precision mixed --output "$work/sample-mixed"
+    grep -h "^GRU,overall\|^AR,overall\|^Seasonal naive,overall" "$work/sample-mixed/metrics.csv" 2>/dev/null | sed "s/^/mixed: /" | tee "$work/sample-overall.txt"
+    PROBE_HIDDEN=64 PROBE_ROUND_SECONDS=1 TAIL=30 step managed-scaling-ref 100 out/gpu/SeqForecast.Benchmarks probe-scaling
     pack
     ls -l "$out"
     exit 0
