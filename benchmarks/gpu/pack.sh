@@ -10,7 +10,11 @@ for project in benchmarks/SeqForecast.DeviceCheck benchmarks/SeqForecast.Benchma
 done
 # The shim is built there, against that machine's libtorch: a copy built here would load the wrong one.
 rm -f out/gpu/libseqforecast_torch.so
-tar cJf out/gpu.txz out/gpu src/SeqForecast.LibTorch/native/CMakeLists.txt src/SeqForecast.LibTorch/native/build.sh \
+# pip's torch links Gloo but ships no Gloo headers, which the shim's process groups compile against: carry Debian's
+# (libgloo-dev, which .ci/test installs); run.sh uses them only where the torch there has none.
+rm -rf out/gloo-include && mkdir -p out/gloo-include
+if [ -d /usr/include/gloo ]; then cp -r /usr/include/gloo out/gloo-include/; else echo "warning: no /usr/include/gloo (apt-get install libgloo-dev): the GPU run's distributed step will fail" >&2; fi
+tar cJf out/gpu.txz out/gpu out/gloo-include src/SeqForecast.LibTorch/native/CMakeLists.txt src/SeqForecast.LibTorch/native/build.sh \
     src/SeqForecast.LibTorch/native/seqforecast_torch.cpp src/SeqForecast.LibTorch/native/seqforecast_torch.h \
     benchmarks/pytorch benchmarks/gpu samples/SalesForecast/data
 ls -l out/gpu.txz

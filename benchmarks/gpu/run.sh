@@ -55,34 +55,74 @@ if [ "${1:-gpu}" = cpu ]; then
 fi
 if [ "${1:-gpu}" = all ]; then
     # The GPU rows first, then the 16-core CPU rows of the large configs, then the rest; each step bounded by the deadline.
-    step shim-build 240 bash src/SeqForecast.LibTorch/native/build.sh
-    TAIL=40 step device-check 120 out/gpu/SeqForecast.DeviceCheck cuda:0
-    SEQFORECAST_BENCH_BACKENDS=libtorch-cuda,libtorch-cuda-tf32,libtorch-cuda-mixed \
-        step bdn-train 200 out/gpu/SeqForecast.Benchmarks --filter 'SeqForecast.Benchmarks.TrainingBenchmarks*' --inProcess --warmupCount 2 --iterationCount 5 --artifacts "$work/bdn"
-    find "$work/bdn" -name '*.TrainingBenchmarks-report-github.md' -exec cp {} "$work/bdn-train-summary.md" \; 2>/dev/null
-    for precision in float32 tf32 amp; do
-        TAIL=8 step "torch-cuda-$precision" 60 python3 benchmarks/pytorch/bench_pytorch.py --device cuda --precision "$precision" --seconds 1
-    done
-    export work
+    # pip's torch ships no Gloo headers, so the main shim builds without process groups; a second build against the
+    # carried Debian headers (out/gloo-include, see pack.sh) serves the distributed step, in parallel with the first.
+    native=$PWD/src/SeqForecast.LibTorch/native
+    dist_native=$native/build
+    if ! python3 -c 'import torch, os, sys; sys.exit(not os.path.exists(os.path.join(os.path.dirname(torch.__file__), "include", "gloo", "algorithm.h")))' \
+        && [ -d out/gloo-include/gloo ]; then
+        echo "== pip's torch has no Gloo headers: building a second shim against out/gloo-include for the distributed step"
+        (SHIM_BUILD_DIR=$native/build-dist GLOO_INCLUDE=$PWD/out/gloo-include timeout 240 bash "$native/build.sh" > "$work/shim-build-dist.txt" 2>&1; \
+            echo "exit $?" >> "$work/shim-build-dist.txt") &
+        dist_native=$native/build-dist
+    fi
+    step shim-build 240 bash "$native/build.sh"
+    wait
+    grep -h "SeqForecast shim:" "$work"/shim-build*.txt | sed 's/^/   /'
+    if [ "$dist_native" != "$native/build" ]; then tail -n 3 "$work/shim-build-dist.txt" | sed 's/^/   dist build: /'; fi
+    export work dist_native
     dist_all() {  # two ranks on cuda:0 (Gloo), then one process on the combined batch, then the comparison
         local r
         for r in 0 1; do
-            RANK=$r WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29611 SEQFORECAST_DIST_DEVICE=cuda:0 SEQFORECAST_DIST_TIMEOUT_SECONDS=40 \
+            SEQFORECAST_TORCH_NATIVE=$dist_native RANK=$r WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29611 SEQFORECAST_DIST_DEVICE=cuda:0 SEQFORECAST_DIST_TIMEOUT_SECONDS=40 \
                 out/gpu/SeqForecast.LibTorch.DistributedWorker session mse 10 -1 "$work/dist-r$r.bin" &
         done
         wait
-        RANK=0 WORLD_SIZE=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=29612 SEQFORECAST_DIST_DEVICE=cuda:0 SEQFORECAST_DIST_TIMEOUT_SECONDS=40 \
+        SEQFORECAST_TORCH_NATIVE=$dist_native RANK=0 WORLD_SIZE=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=29612 SEQFORECAST_DIST_DEVICE=cuda:0 SEQFORECAST_DIST_TIMEOUT_SECONDS=40 \
             out/gpu/SeqForecast.LibTorch.DistributedWorker session mse 10 -1 "$work/dist-one.bin"
+        SEQFORECAST_TORCH_NATIVE=$dist_native RANK=0 WORLD_SIZE=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=29613 SEQFORECAST_DIST_DEVICE=cuda:0 SEQFORECAST_DIST_TIMEOUT_SECONDS=40 \
+            out/gpu/SeqForecast.LibTorch.DistributedWorker session mse-resident 10 -1 "$work/dist-resident.bin"
+        for f in "$work"/dist-*.error; do [ -e "$f" ] && echo "$(basename "$f"): $(cat "$f")"; done
+        ls -l "$work"/dist-*.bin 2>&1
         python3 benchmarks/gpu/compare_dist.py "$work"
     }
     export -f dist_all
-    TAIL=8 step distributed 60 bash -c dist_all
+    TAIL=12 step distributed 60 bash -c dist_all
+    SEQFORECAST_BENCH_BACKENDS=libtorch-cuda,libtorch-cuda-tf32,libtorch-cuda-mixed \
+        step bdn-train 200 out/gpu/SeqForecast.Benchmarks --filter 'SeqForecast.Benchmarks.TrainingBenchmarks*' --inProcess --warmupCount 2 --iterationCount 5 --artifacts "$work/bdn"
+    find "$work/bdn" -name '*.TrainingBenchmarks-report-github.md' -exec cp {} "$work/bdn-train-summary.md" \; 2>/dev/null
+    cat "$work/bdn-train-summary.md" 2>/dev/null
+    for precision in float32 tf32 amp; do
+        TAIL=8 step "torch-cuda-$precision" 60 python3 benchmarks/pytorch/bench_pytorch.py --device cuda --precision "$precision" --seconds 1
+    done
+    SEQFORECAST_BENCH_BACKENDS=libtorch-cuda \
+        step bdn-resident 90 out/gpu/SeqForecast.Benchmarks --filter '*ResidentTrainingBenchmarks*' --inProcess --warmupCount 2 --iterationCount 5 --artifacts "$work/bdn-resident"
+    find "$work/bdn-resident" -name '*ResidentTrainingBenchmarks-report-github.md' -exec cp {} "$work/bdn-resident-summary.md" \; 2>/dev/null
+    cat "$work/bdn-resident-summary.md" 2>/dev/null
+    # Does the machine itself slow a core when the others work? One micro-batch's large LSTM step on one thread, in 1,
+    # 8 and 16 processes at once (one per core): what the 2-to-16 efficiency can be at best, whatever the engine splits.
+    contention() {
+        local n i
+        for n in 1 8 16; do
+            for i in $(seq 0 $((n - 1))); do
+                PROBE_CELL=Lstm PROBE_HIDDEN=256 PROBE_BATCHES=32 PROBE_THREADS=1 PROBE_ROUND_SECONDS=1 \
+                    taskset -c "$i" out/gpu/SeqForecast.Benchmarks probe-steps > "$work/contention-$n-$i.txt" 2>&1 &
+            done
+            wait
+            echo "$n processes at once: $(grep -h '^| Lstm' "$work"/contention-"$n"-*.txt | awk -F'|' '{print $6}' | sort -n | tr -s ' \n' ' ')"
+        done
+    }
+    export -f contention
+    TAIL=3 step contention 60 bash -c contention
+    TAIL=40 step sample-cuda-float32 120 out/gpu/SalesForecast --device cuda --model gru --output "$work/sample-float32"
+    grep -h "^GRU,overall\|^AR,overall\|^Seasonal naive,overall" "$work/sample-float32/metrics.csv" 2>/dev/null | sed "s/^/float32: /" | tee "$work/sample-overall.txt"
+    TAIL=40 step device-check 120 out/gpu/SeqForecast.DeviceCheck cuda:0
     PROBE_HIDDEN=256 PROBE_ROUND_SECONDS=1 TAIL=30 step managed-scaling-large 150 out/gpu/SeqForecast.Benchmarks probe-scaling
     for threads in 1 2 16; do
         TAIL=6 step "torch-cpu-$threads" 45 python3 benchmarks/pytorch/bench_pytorch.py --device cpu --threads "$threads" --seconds 1
     done
     TAIL=40 step sample-cuda-mixed 120 out/gpu/SalesForecast --device cuda --model gru --precision mixed --output "$work/sample-mixed"
-    grep -h "^GRU,overall\|^AR,overall\|^Seasonal naive,overall" "$work/sample-mixed/metrics.csv" 2>/dev/null | sed "s/^/mixed: /" | tee "$work/sample-overall.txt"
+    grep -h "^GRU,overall\|^AR,overall\|^Seasonal naive,overall" "$work/sample-mixed/metrics.csv" 2>/dev/null | sed "s/^/mixed: /" | tee -a "$work/sample-overall.txt"
     PROBE_HIDDEN=64 PROBE_ROUND_SECONDS=1 TAIL=30 step managed-scaling-ref 100 out/gpu/SeqForecast.Benchmarks probe-scaling
     pack
     ls -l "$out"
