@@ -44,6 +44,25 @@ step() {  # step NAME SECONDS COMMAND...: output to $work/NAME.txt, the tail to 
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; echo "cores $(nproc)"
   grep -m1 'model name' /proc/cpuinfo || true; grep -q avx512f /proc/cpuinfo && echo 'cpu has avx512f' || echo 'cpu has no avx512f'
   python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'; date -u; } | tee "$work/machine.txt"
+# pip's torch ships no Gloo headers, so the main shim builds there without process groups; a second build against the
+# carried Debian headers (out/gloo-include, see pack.sh) serves the distributed step, in parallel with the first.
+native=$PWD/src/SeqForecast.LibTorch/native
+build_shims() {
+    dist_native=$native/build distpid=
+    if ! python3 -c 'import torch, os, sys; sys.exit(not os.path.exists(os.path.join(os.path.dirname(torch.__file__), "include", "gloo", "algorithm.h")))' \
+        && [ -d out/gloo-include/gloo ]; then
+        echo "== pip's torch has no Gloo headers: building a second shim against out/gloo-include for the distributed step"
+        (SHIM_BUILD_DIR=$native/build-dist GLOO_INCLUDE=$PWD/out/gloo-include timeout "$1" bash "$native/build.sh" > "$work/shim-build-dist.txt" 2>&1; \
+            echo "exit $?" >> "$work/shim-build-dist.txt") &
+        distpid=$!
+        dist_native=$native/build-dist
+    fi
+    step shim-build "$1" bash "$native/build.sh"
+    [ -z "$distpid" ] || wait "$distpid"  # not a bare wait: that would wait for the log's tee too
+    grep -h "SeqForecast shim:" "$work"/shim-build*.txt | sed 's/^/   /'
+    if [ "$dist_native" != "$native/build" ]; then tail -n 3 "$work/shim-build-dist.txt" | sed 's/^/   dist build: /'; fi
+}
+
 if [ "${1:-gpu}" = cpu ]; then
     TAIL=30 PROBE_ROUND_SECONDS=1 step managed-scaling 360 out/gpu/SeqForecast.Benchmarks probe-scaling
     for threads in 1 2 4 8 16; do
@@ -55,21 +74,7 @@ if [ "${1:-gpu}" = cpu ]; then
 fi
 if [ "${1:-gpu}" = all ]; then
     # The GPU rows first, then the 16-core CPU rows of the large configs, then the rest; each step bounded by the deadline.
-    # pip's torch ships no Gloo headers, so the main shim builds without process groups; a second build against the
-    # carried Debian headers (out/gloo-include, see pack.sh) serves the distributed step, in parallel with the first.
-    native=$PWD/src/SeqForecast.LibTorch/native
-    dist_native=$native/build
-    if ! python3 -c 'import torch, os, sys; sys.exit(not os.path.exists(os.path.join(os.path.dirname(torch.__file__), "include", "gloo", "algorithm.h")))' \
-        && [ -d out/gloo-include/gloo ]; then
-        echo "== pip's torch has no Gloo headers: building a second shim against out/gloo-include for the distributed step"
-        (SHIM_BUILD_DIR=$native/build-dist GLOO_INCLUDE=$PWD/out/gloo-include timeout 240 bash "$native/build.sh" > "$work/shim-build-dist.txt" 2>&1; \
-            echo "exit $?" >> "$work/shim-build-dist.txt") &
-        dist_native=$native/build-dist
-    fi
-    step shim-build 240 bash "$native/build.sh"
-    wait
-    grep -h "SeqForecast shim:" "$work"/shim-build*.txt | sed 's/^/   /'
-    if [ "$dist_native" != "$native/build" ]; then tail -n 3 "$work/shim-build-dist.txt" | sed 's/^/   dist build: /'; fi
+    build_shims 240
     export work dist_native
     dist_all() {  # two ranks on cuda:0 (Gloo), then one process on the combined batch, then the comparison
         local r
@@ -128,7 +133,7 @@ if [ "${1:-gpu}" = all ]; then
     ls -l "$out"
     exit 0
 fi
-step shim-build 300 bash src/SeqForecast.LibTorch/native/build.sh
+build_shims 300
 TAIL=40 step device-check 150 out/gpu/SeqForecast.DeviceCheck cuda:0
 SEQFORECAST_BENCH_BACKENDS=libtorch-cuda,libtorch-cuda-tf32,libtorch-cuda-mixed \
     step bdn-train 200 out/gpu/SeqForecast.Benchmarks --filter 'SeqForecast.Benchmarks.TrainingBenchmarks*' --inProcess --warmupCount 2 --iterationCount 6 --artifacts "$work/bdn"
@@ -142,12 +147,13 @@ for precision in float32 tf32 amp; do
 done
 
 # Two ranks on one GPU (Gloo, CUDA tensors through the host) against one process on the combined batch.
-dist() { RANK=$1 WORLD_SIZE=$2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$3 SEQFORECAST_DIST_DEVICE=cuda:0 SEQFORECAST_DIST_TIMEOUT_SECONDS=60 \
+dist() { SEQFORECAST_TORCH_NATIVE=$dist_native RANK=$1 WORLD_SIZE=$2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$3 SEQFORECAST_DIST_DEVICE=cuda:0 SEQFORECAST_DIST_TIMEOUT_SECONDS=60 \
     out/gpu/SeqForecast.LibTorch.DistributedWorker session mse 10 -1 "$work/dist-$4.bin"; }
 echo "== distributed ($(date -u +%H:%M:%S))"
-resident() { RANK=0 WORLD_SIZE=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=29613 SEQFORECAST_DIST_DEVICE=cuda:0 SEQFORECAST_DIST_TIMEOUT_SECONDS=60 \
+resident() { SEQFORECAST_TORCH_NATIVE=$dist_native RANK=0 WORLD_SIZE=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=29613 SEQFORECAST_DIST_DEVICE=cuda:0 SEQFORECAST_DIST_TIMEOUT_SECONDS=60 \
     out/gpu/SeqForecast.LibTorch.DistributedWorker session mse-resident 10 -1 "$work/dist-resident.bin"; }
-(dist 0 2 29611 r0 & dist 1 2 29611 r1 & wait; dist 0 1 29612 one; resident) > "$work/distributed.txt" 2>&1
+(dist 0 2 29611 r0 & dist 1 2 29611 r1 & wait; dist 0 1 29612 one; resident
+ for f in "$work"/dist-*.error; do [ -e "$f" ] && echo "$(basename "$f"): $(cat "$f")"; done) > "$work/distributed.txt" 2>&1
 python3 - "$work" <<'PY' 2>&1 | tee -a "$work/distributed.txt"
 import os, sys
 import numpy as np
