@@ -155,8 +155,14 @@ public class PackageTests
             """;
         var folder = Consumer("Net10Consumer", "net10.0",
             $"""<PackageReference Include="SeqForecast" Version="{_version}" /><PackageReference Include="SeqForecast.LibTorch" Version="{_version}" />""", program);
-        var (built, buildOutput) = ProcessRunner.Run("dotnet", "build -t:BuildLibTorchShim -c Release", folder, TimeSpan.FromMinutes(8));
+        // Gloo's headers from a folder of their own through GlooInclude, as a libtorch without them (pip's torch) needs.
+        const string debianGloo = "/usr/include/gloo";
+        Assert.That(Directory.Exists(debianGloo), Is.True, "Gloo's headers (apt-get install libgloo-dev) are needed for the shim's process groups");
+        var glooInclude = Path.Combine(folder, "gloo-headers");
+        CopyFolder(debianGloo, Path.Combine(glooInclude, "gloo"));
+        var (built, buildOutput) = ProcessRunner.Run("dotnet", $"build -t:BuildLibTorchShim -c Release -p:GlooInclude={glooInclude}", folder, TimeSpan.FromMinutes(8));
         Assert.That(built, Is.Zero, buildOutput);
+        Assert.That(buildOutput, Does.Contain($"distributed training with Gloo ({glooInclude})"), "GlooInclude reaches CMake");
         Assert.That(File.Exists(Path.Combine(folder, "obj", "libtorch-shim", "libseqforecast_torch.so")), Is.True, "the shim is built into obj/libtorch-shim");
         var (code, output) = ProcessRunner.Run("dotnet", "run -c Release", folder, TimeSpan.FromMinutes(8));
         Assert.Multiple(() =>
@@ -234,5 +240,12 @@ public class PackageTests
         var lines = (match.Groups["code"].Value + string.Concat(more.Select(m => "\n" + m.Groups["code"].Value))).Split('\n');
         var usings = lines.Where(l => l.StartsWith("using ", StringComparison.Ordinal) && l.TrimEnd().EndsWith(';') && !l.Contains('=')).Distinct();
         return string.Join('\n', usings.Concat(lines.Where(l => !(l.StartsWith("using ", StringComparison.Ordinal) && l.TrimEnd().EndsWith(';') && !l.Contains('=')))));
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        foreach (var folder in Directory.GetDirectories(from)) CopyFolder(folder, Path.Combine(to, Path.GetFileName(folder)));
     }
 }

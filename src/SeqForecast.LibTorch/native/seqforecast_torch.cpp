@@ -767,7 +767,8 @@ int sf_group_create(const char* backend, const char* address, int32_t port, int3
 #else
         (void)address;
         throw std::runtime_error("this shim was built without distributed support (Gloo headers were not found: on Debian "
-                                 "apt-get install libgloo-dev, then rebuild the shim)");
+                                 "apt-get install libgloo-dev; with pip's torch, which has none, set GLOO_INCLUDE for build.sh or "
+                                 "-p:GlooInclude for BuildLibTorchShim to a folder holding gloo/; then rebuild the shim)");
 #endif
     });
 }
