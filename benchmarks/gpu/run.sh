@@ -43,6 +43,7 @@ step() {  # step NAME SECONDS COMMAND...: output to $work/NAME.txt, the tail to 
 
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; echo "cores $(nproc)"
   grep -m1 'model name' /proc/cpuinfo || true; grep -q avx512f /proc/cpuinfo && echo 'cpu has avx512f' || echo 'cpu has no avx512f'
+  lscpu 2>/dev/null | grep -E '^(Model name|Thread|Core|Socket|NUMA|L1d|L2|L3|CPU max MHz)' || true
   python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'; date -u; } | tee "$work/machine.txt"
 # pip's torch ships no Gloo headers, so the main shim builds there without process groups; a second build against the
 # carried Debian headers (out/gloo-include, see pack.sh) serves the distributed step, in parallel with the first.
