@@ -3,8 +3,6 @@ and one process on resident windows against uploaded batches. A missing file is 
 import os
 import sys
 
-import numpy as np
-
 folder = sys.argv[1]
 
 
@@ -15,6 +13,8 @@ def load(name):
         reason = open(error).read() if os.path.exists(error) else "no .error file either"
         print(f"missing {path}: {reason}")
         return None
+    import numpy as np  # only once there is something to compare: a failed run still names its errors
+
     return np.fromfile(path, dtype=np.float32)
 
 

@@ -64,6 +64,22 @@ build_shims() {
     if [ "$dist_native" != "$native/build" ]; then tail -n 3 "$work/shim-build-dist.txt" | sed 's/^/   dist build: /'; fi
 }
 
+# Two ranks on cuda:0 (Gloo, CUDA tensors through the host) against one process on the combined batch, and one process
+# on resident windows against uploaded batches; compare_dist.py compares them and names any rank's .error.
+dist_all() {
+    local r
+    worker() {  # worker RANK WORLD PORT NAME [LOSS]
+        SEQFORECAST_TORCH_NATIVE=$dist_native RANK=$1 WORLD_SIZE=$2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$3 SEQFORECAST_DIST_DEVICE=cuda:0 \
+            SEQFORECAST_DIST_TIMEOUT_SECONDS=40 out/gpu/SeqForecast.LibTorch.DistributedWorker session "${5:-mse}" 10 -1 "$work/dist-$4.bin"
+    }
+    for r in 0 1; do worker "$r" 2 29611 "r$r" & done
+    wait
+    worker 0 1 29612 one
+    worker 0 1 29613 resident mse-resident
+    python3 benchmarks/gpu/compare_dist.py "$work"
+}
+export -f dist_all
+
 if [ "${1:-gpu}" = cpu ]; then
     TAIL=30 PROBE_ROUND_SECONDS=1 step managed-scaling 360 out/gpu/SeqForecast.Benchmarks probe-scaling
     for threads in 1 2 4 8 16; do
@@ -77,22 +93,6 @@ if [ "${1:-gpu}" = all ]; then
     # The GPU rows first, then the 16-core CPU rows of the large configs, then the rest; each step bounded by the deadline.
     build_shims 240
     export work dist_native
-    dist_all() {  # two ranks on cuda:0 (Gloo), then one process on the combined batch, then the comparison
-        local r
-        for r in 0 1; do
-            SEQFORECAST_TORCH_NATIVE=$dist_native RANK=$r WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29611 SEQFORECAST_DIST_DEVICE=cuda:0 SEQFORECAST_DIST_TIMEOUT_SECONDS=40 \
-                out/gpu/SeqForecast.LibTorch.DistributedWorker session mse 10 -1 "$work/dist-r$r.bin" &
-        done
-        wait
-        SEQFORECAST_TORCH_NATIVE=$dist_native RANK=0 WORLD_SIZE=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=29612 SEQFORECAST_DIST_DEVICE=cuda:0 SEQFORECAST_DIST_TIMEOUT_SECONDS=40 \
-            out/gpu/SeqForecast.LibTorch.DistributedWorker session mse 10 -1 "$work/dist-one.bin"
-        SEQFORECAST_TORCH_NATIVE=$dist_native RANK=0 WORLD_SIZE=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=29613 SEQFORECAST_DIST_DEVICE=cuda:0 SEQFORECAST_DIST_TIMEOUT_SECONDS=40 \
-            out/gpu/SeqForecast.LibTorch.DistributedWorker session mse-resident 10 -1 "$work/dist-resident.bin"
-        for f in "$work"/dist-*.error; do [ -e "$f" ] && echo "$(basename "$f"): $(cat "$f")"; done
-        ls -l "$work"/dist-*.bin 2>&1
-        python3 benchmarks/gpu/compare_dist.py "$work"
-    }
-    export -f dist_all
     TAIL=12 step distributed 60 bash -c dist_all
     SEQFORECAST_BENCH_BACKENDS=libtorch-cuda,libtorch-cuda-tf32,libtorch-cuda-mixed \
         step bdn-train 200 out/gpu/SeqForecast.Benchmarks --filter 'SeqForecast.Benchmarks.TrainingBenchmarks*' --inProcess --warmupCount 2 --iterationCount 5 --artifacts "$work/bdn"
@@ -147,24 +147,8 @@ for precision in float32 tf32 amp; do
     TAIL=8 step "torch-cuda-$precision" 90 python3 benchmarks/pytorch/bench_pytorch.py --device cuda --precision "$precision" --seconds 1.5
 done
 
-# Two ranks on one GPU (Gloo, CUDA tensors through the host) against one process on the combined batch.
-dist() { SEQFORECAST_TORCH_NATIVE=$dist_native RANK=$1 WORLD_SIZE=$2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$3 SEQFORECAST_DIST_DEVICE=cuda:0 SEQFORECAST_DIST_TIMEOUT_SECONDS=60 \
-    out/gpu/SeqForecast.LibTorch.DistributedWorker session mse 10 -1 "$work/dist-$4.bin"; }
-echo "== distributed ($(date -u +%H:%M:%S))"
-resident() { SEQFORECAST_TORCH_NATIVE=$dist_native RANK=0 WORLD_SIZE=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=29613 SEQFORECAST_DIST_DEVICE=cuda:0 SEQFORECAST_DIST_TIMEOUT_SECONDS=60 \
-    out/gpu/SeqForecast.LibTorch.DistributedWorker session mse-resident 10 -1 "$work/dist-resident.bin"; }
-(dist 0 2 29611 r0 & dist 1 2 29611 r1 & wait; dist 0 1 29612 one; resident
- for f in "$work"/dist-*.error; do [ -e "$f" ] && echo "$(basename "$f"): $(cat "$f")"; done) > "$work/distributed.txt" 2>&1
-python3 - "$work" <<'PY' 2>&1 | tee -a "$work/distributed.txt"
-import os, sys
-import numpy as np
-w = sys.argv[1]
-load = lambda n: np.fromfile(os.path.join(w, f"dist-{n}.bin"), dtype=np.float32)
-a, b, c = load("r0"), load("r1"), load("one")
-print(f"2 ranks on cuda:0, Gloo: ranks agree to {abs(a - b).max():.2e}; against one process on the combined batch {abs(a - c).max():.2e} (tolerance 1e-5)")
-r = load("resident")
-print(f"one process on cuda:0, resident windows gathered on the GPU against uploaded batches: {abs(r - c).max():.2e} (expected 0)")
-PY
+export work dist_native
+TAIL=12 step distributed 90 bash -c dist_all
 
 TAIL=40 step sample-cuda-float32 150 out/gpu/SalesForecast --device cuda --model gru --output "$work/sample-float32"
 TAIL=40 step sample-cuda-mixed 150 out/gpu/SalesForecast --device cuda --model gru --precision mixed --output "$work/sample-mixed"
