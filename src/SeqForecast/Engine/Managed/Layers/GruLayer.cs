@@ -127,21 +127,24 @@ internal sealed class GruLayer : RecurrentLayer
             var packedStep = slot == 0 ? _packedStep : _packedStepOdd;
             var packedInputStep = slot == 0 ? _packedInputStep : _packedInputStepOdd;
             Elementwise.GruCellBackward(_gates.AsSpan(t * g * b, g * b), _hiddenNew.AsSpan(t * hb, hb), Hidden.AsSpan(t * hb, hb), dOutput.Slice(t * hb, hb), dHidden, dInputPre, dHiddenPre, hb, unitStart * b, unitEnd * b);
+            // The initial state is a constant zero, so dh_{−1} is never read: at t = 0 only dx_0 is wanted, if anything.
+            bool first = t == 0;
             // This member's hidden units of each of the three gate blocks.
             for (int q = 0; q < 3; q++)
             {
                 int rowStart = q * h + unitStart, rowEnd = q * h + unitEnd;
                 CollectGradientStep(0, dInputPre, t, rowStart, rowEnd);
                 if (rowEnd > shared) CollectGradientStep(1, dHiddenPre, t, Math.Max(rowStart, shared), rowEnd);
-                PackPanelRows(dHiddenPre, g, rowStart, rowEnd, packedStep);
+                if (!first) PackPanelRows(dHiddenPre, g, rowStart, rowEnd, packedStep);
                 if (!dInput.IsEmpty) PackPanelRows(dInputPre, g, rowStart, rowEnd, packedInputStep);
             }
             member.Sync();
+            if (first && dInput.IsEmpty) continue;
 
             if (oneSync)
             {
                 // This member's units of dh_{t−1} (what its next cell reads) and its row blocks of dx_t.
-                if (unitEnd > unitStart)
+                if (unitEnd > unitStart && !first)
                     Context.Gemm.MultiplyOnThread(_packedHhT.AsSpan(unitStart * g, Gemm.PackedASize(unitEnd - unitStart, g)), PanelOf(dHiddenPre, g, packedStep), unitEnd - unitStart, b, g, dHidden[(unitStart * b)..], b, accumulate: true, member.Index);
                 if (inputEnd > inputStart)
                     Context.Gemm.MultiplyOnThread(_packedIhT.AsSpan(inputStart * g, Gemm.PackedASize(inputEnd - inputStart, g)), PanelOf(dInputPre, g, packedInputStep), inputEnd - inputStart, b, g, dInput[((t * i + inputStart) * b)..], b, accumulate: false, member.Index);
@@ -150,7 +153,7 @@ internal sealed class GruLayer : RecurrentLayer
 
             // dh_{t−1} += W_hhᵀ × dHiddenPre and dx_t = W_ihᵀ × dInputPre, this member's rows; a batch of exactly NR is
             // already a packed panel.
-            Context.Gemm.Multiply(_packedHhT, PanelOf(dHiddenPre, g, packedStep), h, b, g, dHidden, b, accumulate: true, member);
+            if (!first) Context.Gemm.Multiply(_packedHhT, PanelOf(dHiddenPre, g, packedStep), h, b, g, dHidden, b, accumulate: true, member);
             if (!dInput.IsEmpty)
                 Context.Gemm.Multiply(_packedIhT, PanelOf(dInputPre, g, packedInputStep), i, b, g, dInput.Slice(t * i * b, i * b), b, accumulate: false, member);
             member.Sync();

@@ -117,25 +117,35 @@ internal sealed class LstmLayer : RecurrentLayer
             var dGates = _dGates.AsSpan(slot * g * b, g * b);
             var packedStep = slot == 0 ? _packedStep : _packedStepOdd;
             Elementwise.LstmCellBackward(_gates.AsSpan(t * g * b, g * b), _tanhCells.AsSpan(t * hb, hb), _cells.AsSpan(t * hb, hb), dOutput.Slice(t * hb, hb), dHidden, dCell, dGates, hb, unitStart * b, unitEnd * b);
+            // The initial state is a constant zero, so dh_{−1} is never read: at t = 0 only dx_0 is wanted, if anything.
+            bool first = t == 0, product = !first || !dInput.IsEmpty;
             // This member's hidden units of each of the four gate blocks.
             for (int q = 0; q < 4; q++)
             {
                 CollectGradientStep(0, dGates, t, q * h + unitStart, q * h + unitEnd);
-                PackPanelRows(dGates, g, q * h + unitStart, q * h + unitEnd, packedStep);
+                if (product) PackPanelRows(dGates, g, q * h + unitStart, q * h + unitEnd, packedStep);
             }
             member.Sync();
+            if (!product) continue;
 
             // [dh_{t−1}; dx_t] = [W_hh | W_ih]ᵀ × dGates_t; a batch of exactly NR is already a packed panel.
             var panel = PanelOf(dGates, g, packedStep);
             if (oneSync)
             {
-                if (unitEnd > unitStart)
+                if (unitEnd > unitStart && !first)
                     Context.Gemm.MultiplyOnThread(_packedWeightsT.AsSpan(unitStart * g, Gemm.PackedASize(unitEnd - unitStart, g)), panel, unitEnd - unitStart, b, g, dHidden[(unitStart * b)..], b, accumulate: false, member.Index);
                 if (inputEnd > inputStart)
                     Context.Gemm.MultiplyOnThread(_packedWeightsT.AsSpan((h + inputStart) * g, Gemm.PackedASize(inputEnd - inputStart, g)), panel, inputEnd - inputStart, b, g, dInput[((t * i + inputStart) * b)..], b, accumulate: false, member.Index);
                 continue;
             }
-            Context.Gemm.Multiply(_packedWeightsT, panel, k, b, g, dStacked, b, accumulate: false, member);
+            if (first && h % Gemm.MR == 0)
+            {
+                // dx_0 only: the W_ihᵀ rows start at a row block, so they are a packed A of their own. The team splits
+                // those rows otherwise than the stacked ones, so every member's rows are done before any is copied.
+                Context.Gemm.Multiply(_packedWeightsT.AsSpan(h * g), panel, i, b, g, dStacked[(h * b)..], b, accumulate: false, member);
+                member.Sync();
+            }
+            else Context.Gemm.Multiply(_packedWeightsT, panel, k, b, g, dStacked, b, accumulate: false, member);
             if (stackedEnd > h)
             {
                 int from = Math.Max(stackedStart, h);

@@ -12,6 +12,12 @@ public class RecurrentLayerGradientTests
     [TestCase(CellType.Lstm, 3, 7, 2, 4)]
     [TestCase(CellType.Gru, 1, 4, 3, 5)]
     [TestCase(CellType.Gru, 3, 7, 2, 4)]
+    // Hidden sizes that are whole row blocks of the 512- and 128-bit tiles (MR = 8): the first step's product is
+    // then dx_0 alone, on the narrow path (batch 2) and on the tile path (batch 32).
+    [TestCase(CellType.Lstm, 3, 8, 2, 4)]
+    [TestCase(CellType.Lstm, 2, 16, 32, 3)]
+    [TestCase(CellType.Gru, 3, 8, 2, 4)]
+    [TestCase(CellType.Gru, 2, 16, 32, 3)]
     public void Backward_MatchesFiniteDifferences(CellType cell, int inputSize, int hidden, int batch, int timeSteps)
     {
         var options = new NetworkOptions(cell, inputSize, hidden, 1, 1);
