@@ -9,7 +9,7 @@ namespace SeqForecast.Benchmarks;
 
 /// <summary>
 /// Quick probes for profiling (not BenchmarkDotNet, not for reported figures): <c>dotnet run -c Release -- probe-NAME</c>
-/// with gemm, gemm-blocking, gemv, cells, layer, narrow, breakdown, train, predict, <c>train-loop lstm|gru</c> (runs until
+/// with gemm, gemm-blocking, gemv, cells, layer, narrow, breakdown, train, predict, fma (<see cref="ProbeFma"/>), <c>train-loop lstm|gru</c> (runs until
 /// PROBE_TRAIN_SECONDS pass, for perf) or <c>predict-loop lstm|gru STEPS SECONDS</c>.
 /// </summary>
 internal static class Probe

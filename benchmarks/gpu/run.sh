@@ -6,8 +6,8 @@
 # GPU against one process on the combined batch, and the sample on CUDA in float32 and mixed precision.
 # Results: $OUT (or ./gpu-results): log.txt as it goes, results.tgz with every output so far after each step.
 # About 7-8 minutes in all (the steps' limits add up to more): give the run tool timeout_s=600.
-# `run.sh cpu` runs the CPU part instead (about 6 minutes, no GPU or shim needed): the managed engine's thread scaling
-# on that machine's cores (probe-scaling, 1 s rounds) and PyTorch's CPU script at the same thread counts, the figures
+# `run.sh cpu` runs the CPU part instead (about 6 minutes, no GPU or shim needed): the cores' FMA peak (probe-fma), the
+# managed engine's thread scaling on that machine's cores (probe-scaling, 1 s rounds) and PyTorch's CPU script at the same thread counts, the figures
 # the CPU targets (vs PyTorch 2.11 at equal threads, 2-to-16 efficiency) need.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -81,6 +81,7 @@ dist_all() {
 export -f dist_all
 
 if [ "${1:-gpu}" = cpu ]; then
+    TAIL=7 step fma 30 out/gpu/SeqForecast.Benchmarks probe-fma
     TAIL=30 PROBE_ROUND_SECONDS=1 step managed-scaling 360 out/gpu/SeqForecast.Benchmarks probe-scaling
     for threads in 1 2 4 8 16; do
         TAIL=6 step "torch-cpu-$threads" 60 python3 benchmarks/pytorch/bench_pytorch.py --device cpu --threads "$threads" --seconds 1.5
@@ -119,6 +120,9 @@ if [ "${1:-gpu}" = all ]; then
         done
     }
     export -f contention
+    # The cores' FMA peak from registers alone, 1, 2, 8 and 16 threads at once: the ceiling of a one-thread GEMM here,
+    # and how much each core slows when all of them work (clock, sibling hyperthreads).
+    TAIL=7 step fma 30 out/gpu/SeqForecast.Benchmarks probe-fma
     TAIL=3 step contention 60 bash -c contention
     TAIL=40 step sample-cuda-float32 120 out/gpu/SalesForecast --device cuda --model gru --output "$work/sample-float32"
     grep -h "^GRU,overall\|^AR,overall\|^Seasonal naive,overall" "$work/sample-float32/metrics.csv" 2>/dev/null | sed "s/^/float32: /" | tee "$work/sample-overall.txt"
