@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace SeqForecast.Training;
 
 /// <summary>Optimizer settings. Concrete types: <see cref="AdamOptions"/>, <see cref="AdamWOptions"/>, <see cref="SgdOptions"/>.</summary>
@@ -127,7 +129,37 @@ internal sealed class AdamOptimizer(AdamOptions options, int parameterCount, boo
         float epsilon = (float)options.Epsilon;
         var firstMoment = _firstMoment.AsSpan(offset, parameters.Length);
         var secondMoment = _secondMoment.AsSpan(offset, parameters.Length);
-        for (int i = 0; i < parameters.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && parameters.Length >= Vector<float>.Count)
+        {
+            // The scalar loop's operations in its order, lane by lane: IEEE multiply, add, divide and square root are
+            // exactly rounded at every width, so each parameter gets the scalar loop's bits.
+            int width = Vector<float>.Count;
+            var vBeta1 = new Vector<float>(beta1);
+            var vBeta2 = new Vector<float>(beta2);
+            var vOneMinusBeta1 = new Vector<float>(oneMinusBeta1);
+            var vOneMinusBeta2 = new Vector<float>(oneMinusBeta2);
+            var vWeightDecay = new Vector<float>(weightDecay);
+            var vDecay = new Vector<float>(decay);
+            var vCorrection = new Vector<float>(biasCorrection2Sqrt);
+            var vEpsilon = new Vector<float>(epsilon);
+            var vStep = new Vector<float>(-stepSize);
+            bool l2 = !decoupled && weightDecay != 0;
+            for (; i + width <= parameters.Length; i += width)
+            {
+                var g = new Vector<float>(gradients[i..]);
+                var p = new Vector<float>(parameters[i..]);
+                if (decoupled) p *= vDecay;
+                else if (l2) g += vWeightDecay * p;
+                var m = new Vector<float>(firstMoment[i..]) * vBeta1 + vOneMinusBeta1 * g;
+                var v = new Vector<float>(secondMoment[i..]) * vBeta2 + vOneMinusBeta2 * g * g;
+                m.CopyTo(firstMoment[i..]);
+                v.CopyTo(secondMoment[i..]);
+                var denominator = Vector.SquareRoot(v) / vCorrection + vEpsilon;
+                (p + vStep * (m / denominator)).CopyTo(parameters[i..]);
+            }
+        }
+        for (; i < parameters.Length; i++)
         {
             float g = gradients[i];
             if (decoupled) parameters[i] *= decay;
