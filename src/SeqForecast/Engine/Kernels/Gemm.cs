@@ -225,8 +225,12 @@ internal static unsafe class Gemm
                     for (int blk = i0; blk < i1; blk++)
                     {
                         float* tile = chains + ((long)(blk - i0) * panels + (p - panelStart)) * tileSize;
-                        Chains(kLength, packedA + (long)blk * MR * k + (long)k0 * MR, b, tile, resume);
-                        if (last) StoreTile(tile, NR, c + (long)blk * MR * ldc + p * NR, ldc, Math.Min(MR, m - blk * MR), cols, accumulate, null);
+                        float* a = packedA + (long)blk * MR * k + (long)k0 * MR, cTile = c + (long)blk * MR * ldc + p * NR;
+                        int rows = Math.Min(MR, m - blk * MR);
+                        // The last K block of a whole tile ends in C; the others park their chains.
+                        if (last && rows == MR && cols == NR && ChainsInto(kLength, a, b, resume ? tile : null, cTile, ldc, accumulate, null)) continue;
+                        Chains(kLength, a, b, tile, resume);
+                        if (last) StoreTile(tile, NR, cTile, ldc, rows, cols, accumulate, null);
                     }
                 }
             }
@@ -237,8 +241,22 @@ internal static unsafe class Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Tile(int k, float* a, float* b, float* c, int ldc, int rows, int cols, bool accumulate, float* rowBias, float* tile)
     {
+        if (rows == MR && cols == NR && ChainsInto(k, a, b, null, c, ldc, accumulate, rowBias)) return;
         Chains(k, a, b, tile, resume: false);
         StoreTile(tile, NR, c, ldc, rows, cols, accumulate, rowBias);
+    }
+
+    /// <summary>
+    /// A whole MR×NR tile's chains, from zero or from the parked tile <paramref name="start"/>, ending in C itself (the
+    /// sums <see cref="StoreTile"/> would make); false, doing nothing, where the widest kernel has no such ending.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool ChainsInto(int k, float* a, float* b, float* start, float* c, int ldc, bool accumulate, float* rowBias)
+    {
+        if (Simd.Vector512Enabled) Kernel8x32(k, a, b, start, c, ldc, accumulate, rowBias);
+        else if (Simd.Vector256Enabled) Kernel6x16(k, a, b, start, c, ldc, accumulate, rowBias);
+        else return false;
+        return true;
     }
 
     /// <summary>
@@ -250,8 +268,8 @@ internal static unsafe class Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Chains(int k, float* a, float* b, float* tile, bool resume)
     {
-        if (Simd.Vector512Enabled) Kernel8x32(k, a, b, tile, resume);
-        else if (Simd.Vector256Enabled) Kernel6x16(k, a, b, tile, resume);
+        if (Simd.Vector512Enabled) Kernel8x32(k, a, b, resume ? tile : null, tile, NR, false, null);
+        else if (Simd.Vector256Enabled) Kernel6x16(k, a, b, resume ? tile : null, tile, NR, false, null);
         else if (Simd.Vector128Enabled) Kernel8x8(k, a, b, tile, resume);
         else KernelScalar(k, a, b, tile, resume);
     }
@@ -588,17 +606,23 @@ internal static unsafe class Gemm
         }
     }
 
+    /// <summary>
+    /// The 512-bit tile: 8 rows × two vectors of 16 columns. The chains start from zero, or from <paramref name="start"/>
+    /// (a parked tile, row stride NR), and end at <paramref name="destination"/> (row stride <paramref name="ld"/>):
+    /// plus <c>rowBias[r]</c> where a bias is given, else plus what is there where <paramref name="add"/> is set, else
+    /// stored as they are. The same sums <see cref="StoreTile"/> makes from a parked tile, without the round trip.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x32(int k, float* a, float* b, float* tile, bool resume)
+    private static void Kernel8x32(int k, float* a, float* b, float* start, float* destination, int ld, bool add, float* rowBias)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
-        if (resume)
+        if (start != null)
         {
-            c00 = Vector512.Load(tile); c01 = Vector512.Load(tile + 16); c10 = Vector512.Load(tile + 32); c11 = Vector512.Load(tile + 48);
-            c20 = Vector512.Load(tile + 64); c21 = Vector512.Load(tile + 80); c30 = Vector512.Load(tile + 96); c31 = Vector512.Load(tile + 112);
-            c40 = Vector512.Load(tile + 128); c41 = Vector512.Load(tile + 144); c50 = Vector512.Load(tile + 160); c51 = Vector512.Load(tile + 176);
-            c60 = Vector512.Load(tile + 192); c61 = Vector512.Load(tile + 208); c70 = Vector512.Load(tile + 224); c71 = Vector512.Load(tile + 240);
+            c00 = Vector512.Load(start); c01 = Vector512.Load(start + 16); c10 = Vector512.Load(start + 32); c11 = Vector512.Load(start + 48);
+            c20 = Vector512.Load(start + 64); c21 = Vector512.Load(start + 80); c30 = Vector512.Load(start + 96); c31 = Vector512.Load(start + 112);
+            c40 = Vector512.Load(start + 128); c41 = Vector512.Load(start + 144); c50 = Vector512.Load(start + 160); c51 = Vector512.Load(start + 176);
+            c60 = Vector512.Load(start + 192); c61 = Vector512.Load(start + 208); c70 = Vector512.Load(start + 224); c71 = Vector512.Load(start + 240);
         }
         for (int kk = 0; kk < k; kk++, a += 8, b += 32)
         {
@@ -613,22 +637,42 @@ internal static unsafe class Gemm
             x = Vector512.Create(a[6]); c60 = Simd.FusedMultiplyAdd(x, b0, c60); c61 = Simd.FusedMultiplyAdd(x, b1, c61);
             x = Vector512.Create(a[7]); c70 = Simd.FusedMultiplyAdd(x, b0, c70); c71 = Simd.FusedMultiplyAdd(x, b1, c71);
         }
-        c00.Store(tile); c01.Store(tile + 16); c10.Store(tile + 32); c11.Store(tile + 48);
-        c20.Store(tile + 64); c21.Store(tile + 80); c30.Store(tile + 96); c31.Store(tile + 112);
-        c40.Store(tile + 128); c41.Store(tile + 144); c50.Store(tile + 160); c51.Store(tile + 176);
-        c60.Store(tile + 192); c61.Store(tile + 208); c70.Store(tile + 224); c71.Store(tile + 240);
+        float* d0 = destination, d1 = d0 + ld, d2 = d1 + ld, d3 = d2 + ld, d4 = d3 + ld, d5 = d4 + ld, d6 = d5 + ld, d7 = d6 + ld;
+        if (rowBias != null)
+        {
+            var v = Vector512.Create(rowBias[0]); c00 += v; c01 += v;
+            v = Vector512.Create(rowBias[1]); c10 += v; c11 += v;
+            v = Vector512.Create(rowBias[2]); c20 += v; c21 += v;
+            v = Vector512.Create(rowBias[3]); c30 += v; c31 += v;
+            v = Vector512.Create(rowBias[4]); c40 += v; c41 += v;
+            v = Vector512.Create(rowBias[5]); c50 += v; c51 += v;
+            v = Vector512.Create(rowBias[6]); c60 += v; c61 += v;
+            v = Vector512.Create(rowBias[7]); c70 += v; c71 += v;
+        }
+        else if (add)
+        {
+            c00 += Vector512.Load(d0); c01 += Vector512.Load(d0 + 16); c10 += Vector512.Load(d1); c11 += Vector512.Load(d1 + 16);
+            c20 += Vector512.Load(d2); c21 += Vector512.Load(d2 + 16); c30 += Vector512.Load(d3); c31 += Vector512.Load(d3 + 16);
+            c40 += Vector512.Load(d4); c41 += Vector512.Load(d4 + 16); c50 += Vector512.Load(d5); c51 += Vector512.Load(d5 + 16);
+            c60 += Vector512.Load(d6); c61 += Vector512.Load(d6 + 16); c70 += Vector512.Load(d7); c71 += Vector512.Load(d7 + 16);
+        }
+        c00.Store(d0); c01.Store(d0 + 16); c10.Store(d1); c11.Store(d1 + 16);
+        c20.Store(d2); c21.Store(d2 + 16); c30.Store(d3); c31.Store(d3 + 16);
+        c40.Store(d4); c41.Store(d4 + 16); c50.Store(d5); c51.Store(d5 + 16);
+        c60.Store(d6); c61.Store(d6 + 16); c70.Store(d7); c71.Store(d7 + 16);
     }
 
+    /// <summary>The 256-bit tile: 6 rows × two vectors of 8 columns; start and end as in <see cref="Kernel8x32"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x16(int k, float* a, float* b, float* tile, bool resume)
+    private static void Kernel6x16(int k, float* a, float* b, float* start, float* destination, int ld, bool add, float* rowBias)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        if (resume)
+        if (start != null)
         {
-            c00 = Vector256.Load(tile); c01 = Vector256.Load(tile + 8); c10 = Vector256.Load(tile + 16); c11 = Vector256.Load(tile + 24);
-            c20 = Vector256.Load(tile + 32); c21 = Vector256.Load(tile + 40); c30 = Vector256.Load(tile + 48); c31 = Vector256.Load(tile + 56);
-            c40 = Vector256.Load(tile + 64); c41 = Vector256.Load(tile + 72); c50 = Vector256.Load(tile + 80); c51 = Vector256.Load(tile + 88);
+            c00 = Vector256.Load(start); c01 = Vector256.Load(start + 8); c10 = Vector256.Load(start + 16); c11 = Vector256.Load(start + 24);
+            c20 = Vector256.Load(start + 32); c21 = Vector256.Load(start + 40); c30 = Vector256.Load(start + 48); c31 = Vector256.Load(start + 56);
+            c40 = Vector256.Load(start + 64); c41 = Vector256.Load(start + 72); c50 = Vector256.Load(start + 80); c51 = Vector256.Load(start + 88);
         }
         for (int kk = 0; kk < k; kk++, a += 6, b += 16)
         {
@@ -641,9 +685,25 @@ internal static unsafe class Gemm
             x = Vector256.Create(a[4]); c40 = Simd.FusedMultiplyAdd(x, b0, c40); c41 = Simd.FusedMultiplyAdd(x, b1, c41);
             x = Vector256.Create(a[5]); c50 = Simd.FusedMultiplyAdd(x, b0, c50); c51 = Simd.FusedMultiplyAdd(x, b1, c51);
         }
-        c00.Store(tile); c01.Store(tile + 8); c10.Store(tile + 16); c11.Store(tile + 24);
-        c20.Store(tile + 32); c21.Store(tile + 40); c30.Store(tile + 48); c31.Store(tile + 56);
-        c40.Store(tile + 64); c41.Store(tile + 72); c50.Store(tile + 80); c51.Store(tile + 88);
+        float* d0 = destination, d1 = d0 + ld, d2 = d1 + ld, d3 = d2 + ld, d4 = d3 + ld, d5 = d4 + ld;
+        if (rowBias != null)
+        {
+            var v = Vector256.Create(rowBias[0]); c00 += v; c01 += v;
+            v = Vector256.Create(rowBias[1]); c10 += v; c11 += v;
+            v = Vector256.Create(rowBias[2]); c20 += v; c21 += v;
+            v = Vector256.Create(rowBias[3]); c30 += v; c31 += v;
+            v = Vector256.Create(rowBias[4]); c40 += v; c41 += v;
+            v = Vector256.Create(rowBias[5]); c50 += v; c51 += v;
+        }
+        else if (add)
+        {
+            c00 += Vector256.Load(d0); c01 += Vector256.Load(d0 + 8); c10 += Vector256.Load(d1); c11 += Vector256.Load(d1 + 8);
+            c20 += Vector256.Load(d2); c21 += Vector256.Load(d2 + 8); c30 += Vector256.Load(d3); c31 += Vector256.Load(d3 + 8);
+            c40 += Vector256.Load(d4); c41 += Vector256.Load(d4 + 8); c50 += Vector256.Load(d5); c51 += Vector256.Load(d5 + 8);
+        }
+        c00.Store(d0); c01.Store(d0 + 8); c10.Store(d1); c11.Store(d1 + 8);
+        c20.Store(d2); c21.Store(d2 + 8); c30.Store(d3); c31.Store(d3 + 8);
+        c40.Store(d4); c41.Store(d4 + 8); c50.Store(d5); c51.Store(d5 + 8);
     }
 
     /// <summary>The 128-bit tile (NEON's 32 registers hold its 16 accumulators): 8 rows × two vectors of 4 columns.</summary>
