@@ -237,7 +237,10 @@ internal static unsafe class Gemm
         }
     }
 
-    /// <summary>One MR×NR tile with the widest micro-kernel the hardware accelerates: its chains over k into <paramref name="tile"/>, then into C.</summary>
+    /// <summary>
+    /// One MR×NR tile with the widest micro-kernel the hardware accelerates: a whole tile's chains end in C itself at 512
+    /// and 256 bits; a partial tile, or a narrower kernel, parks them in <paramref name="tile"/> and then stores into C.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Tile(int k, float* a, float* b, float* c, int ldc, int rows, int cols, bool accumulate, float* rowBias, float* tile)
     {
