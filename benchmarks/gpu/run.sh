@@ -106,11 +106,11 @@ if [ "${1:-gpu}" = all ]; then
         step bdn-resident 90 out/gpu/SeqForecast.Benchmarks --filter '*ResidentTrainingBenchmarks*' --inProcess --warmupCount 2 --iterationCount 5 --artifacts "$work/bdn-resident"
     find "$work/bdn-resident" -name '*ResidentTrainingBenchmarks-report-github.md' -exec cp {} "$work/bdn-resident-summary.md" \; 2>/dev/null
     cat "$work/bdn-resident-summary.md" 2>/dev/null
-    # Does the machine itself slow a core when the others work? One micro-batch's large LSTM step on one thread, in 1,
+    # Does the machine itself slow a core when the others work? One micro-batch's large LSTM step on one thread, in 1, 2,
     # 8 and 16 processes at once (one per core): what the 2-to-16 efficiency can be at best, whatever the engine splits.
     contention() {
         local n i
-        for n in 1 8 16; do
+        for n in 1 2 8 16; do
             for i in $(seq 0 $((n - 1))); do
                 PROBE_CELL=Lstm PROBE_HIDDEN=256 PROBE_BATCHES=32 PROBE_THREADS=1 PROBE_ROUND_SECONDS=1 \
                     taskset -c "$i" out/gpu/SeqForecast.Benchmarks probe-steps > "$work/contention-$n-$i.txt" 2>&1 &
