@@ -70,12 +70,19 @@ switch (args.FirstOrDefault())
         Probe.Narrow();
         return;
     case "probe-breakdown":
-        foreach (var threads in new[] { 1, 2 })
+        // Forward and backward apart. PROBE_THREADS (default 1,2) and PROBE_BATCH (the hidden-256 config's batch,
+        // default 32) let a many-core run put the large config at its benchmark batch of 256; PROBE_HIDDEN=256 skips
+        // the hidden-64 config.
+        int breakdownBatch = int.Parse(Environment.GetEnvironmentVariable("PROBE_BATCH") ?? "32");
+        foreach (var threads in (Environment.GetEnvironmentVariable("PROBE_THREADS") ?? "1,2").Split(',').Select(int.Parse))
         {
-            Probe.Breakdown(CellType.Lstm, threads);
-            Probe.Breakdown(CellType.Gru, threads);
-            Probe.Breakdown(CellType.Lstm, threads, 256, 64, 32);
-            Probe.Breakdown(CellType.Gru, threads, 256, 64, 32);
+            if (Environment.GetEnvironmentVariable("PROBE_HIDDEN") != "256")
+            {
+                Probe.Breakdown(CellType.Lstm, threads);
+                Probe.Breakdown(CellType.Gru, threads);
+            }
+            Probe.Breakdown(CellType.Lstm, threads, 256, 64, breakdownBatch);
+            Probe.Breakdown(CellType.Gru, threads, 256, 64, breakdownBatch);
         }
         return;
     default:

@@ -134,6 +134,8 @@ if [ "${1:-gpu}" = all ]; then
     TAIL=40 step sample-cuda-mixed 120 out/gpu/SalesForecast --device cuda --model gru --precision mixed --output "$work/sample-mixed"
     grep -h "^GRU,overall\|^AR,overall\|^Seasonal naive,overall" "$work/sample-mixed/metrics.csv" 2>/dev/null | sed "s/^/mixed: /" | tee -a "$work/sample-overall.txt"
     PROBE_HIDDEN=64 PROBE_ROUND_SECONDS=1 TAIL=30 step managed-scaling-ref 100 out/gpu/SeqForecast.Benchmarks probe-scaling
+    # Forward and backward apart at the large config's batch of 256, 2 and 16 threads: which of them scales worse.
+    PROBE_HIDDEN=256 PROBE_BATCH=256 PROBE_THREADS=2,16 TAIL=6 step breakdown-large 60 out/gpu/SeqForecast.Benchmarks probe-breakdown
     pack
     ls -l "$out"
     exit 0
