@@ -15,7 +15,9 @@ namespace SeqForecast.Engine.Managed;
 /// shapes), gradients in a second buffer of the same layout. <see cref="Backward"/> adds to the gradients
 /// (<c>+=</c>); <see cref="ZeroGradients"/> clears them.</para>
 /// <para>A batch is cut into fixed micro-batches of <see cref="MicroBatch"/> windows. Each runs the whole forward and
-/// backward pass with its own buffers, and the micro-batches' gradients are added in order. When there are at least
+/// backward pass with its own buffers, and the micro-batches' gradients are added in order. The packed copies of the
+/// recurrent weights are one set per pass, which every micro-batch reads: they are packed once per weights version,
+/// across the pool, before the micro-batches start. When there are at least
 /// twice as many threads as micro-batches, each micro-batch runs on a team of threads (<see cref="TeamSizeFor"/>) that
 /// splits every GEMM by rows and every cell by hidden units, syncing twice a step; otherwise each runs on one thread.
 /// Neither split changes any output's arithmetic, which depends on the micro-batch cut only: results are bit-identical
@@ -232,7 +234,33 @@ internal sealed class ManagedNetwork
         private float* _first, _second;
         private bool _backward, _training;
         private long _version, _step;
+        private long _packedVersion;   // the weights version the first replica's packed weights hold (0: none yet)
+        private readonly WeightPacking _packing = new();
         private Team[] _teams = [];
+
+        /// <summary>Parameters per thread below which the weights are packed on one thread.</summary>
+        private const int PackingSlice = 64 * 1024;
+
+        /// <summary>
+        /// Packs the first replica's weights, which every replica reads, once for this weights version: split into whole
+        /// row blocks across the pool, so it is done before any micro-batch starts.
+        /// </summary>
+        private void PackWeights()
+        {
+            _packing.Layers = Replicas[0].Layers;
+            _packing.Parameters = network._parameters;
+            int parts = Math.Clamp(network.Layout.TotalLength / PackingSlice, 1, network.Threads);
+            try
+            {
+                if (parts == 1) _packing.Execute(0, 1);
+                else network.Pool.Run(_packing, parts);
+            }
+            finally
+            {
+                _packing.Layers = [];
+                _packing.Parameters = [];
+            }
+        }
 
         public List<Replica> Replicas { get; } = [];
 
@@ -260,7 +288,8 @@ internal sealed class ManagedNetwork
             _step = step;
             while (Replicas.Count < Chunks)
             {
-                Replicas.Add(new Replica(network.Options, network.Layout));
+                // Every replica reads the first one's packed weights, which Run packs once per weights version.
+                Replicas.Add(new Replica(network.Options, network.Layout, Replicas.Count == 0 ? null : Replicas[0]));
                 ReplicaGradients.Add(Replicas[^1].Gradients);
             }
             TeamSize = TeamSizeFor(network.Threads, Chunks, batch, network.Options);
@@ -279,6 +308,11 @@ internal sealed class ManagedNetwork
             _training = training;
             try
             {
+                if (!backward && _packedVersion != _version)
+                {
+                    PackWeights();
+                    _packedVersion = _version;
+                }
                 int parts = TeamSize > 1 ? TeamCount * TeamSize : Math.Min(network.Threads, Chunks);
                 if (parts <= 1) Execute(0, 1);
                 else
@@ -357,7 +391,8 @@ internal sealed class ManagedNetwork
         private AlignedBuffer _dLast = AlignedBuffer.Empty;        // [H, b]
         private int _batch, _timeSteps;
 
-        public Replica(NetworkOptions options, ParameterLayout layout)
+        /// <summary>A replica whose layers pack their own weights, or, with <paramref name="weightsOwner"/>, read that replica's.</summary>
+        public Replica(NetworkOptions options, ParameterLayout layout, Replica? weightsOwner)
         {
             _options = options;
             Gradients = new float[layout.TotalLength];
@@ -367,12 +402,15 @@ internal sealed class ManagedNetwork
             {
                 int input = l == 0 ? options.InputSize : options.HiddenSize;
                 _layers[l] = options.Cell == CellType.Lstm
-                    ? new LstmLayer(_context, l, input, options.HiddenSize, layout)
-                    : new GruLayer(_context, l, input, options.HiddenSize, layout);
+                    ? new LstmLayer(_context, l, input, options.HiddenSize, layout, (LstmLayer?)weightsOwner?._layers[l])
+                    : new GruLayer(_context, l, input, options.HiddenSize, layout, (GruLayer?)weightsOwner?._layers[l]);
                 if (options.Dropout > 0 && l < options.Layers - 1) _dropouts[l] = new DropoutLayer(options.Dropout);
             }
             _head = new DenseLayer(_context, options.HiddenSize, options.OutputSize, layout);
         }
+
+        /// <summary>The recurrent layers, first to last.</summary>
+        public RecurrentLayer[] Layers => _layers;
 
         /// <summary>The weights version the packed copies were built from (0: never packed).</summary>
         private long _packedVersion;
@@ -402,7 +440,8 @@ internal sealed class ManagedNetwork
             int sequence = timeSteps * hidden * batch;
             for (int l = 0; l < _layers.Length; l++)
             {
-                _layers[l].Forward(layerInput, parameters, timeSteps, batch, weightsChanged, member);
+                // The pass packed the shared recurrent weights for this version (Pass.PackWeights).
+                _layers[l].Forward(layerInput, parameters, timeSteps, batch, weightsChanged, member, weightsPacked: true);
                 layerInput = _layers[l].Output;
                 if (training && _dropouts[l] is { } dropout)
                 {
@@ -452,6 +491,19 @@ internal sealed class ManagedNetwork
                 dOutput = dIn;
                 dInput = swap;
             }
+        }
+    }
+
+    /// <summary>Packs part of every recurrent layer's shared weights (<see cref="RecurrentLayer.PackWeightRows"/>); reused, allocation-free.</summary>
+    private sealed class WeightPacking : IParallelWork
+    {
+        public RecurrentLayer[] Layers { get; set; } = [];
+
+        public float[] Parameters { get; set; } = [];
+
+        public void Execute(int part, int parts)
+        {
+            foreach (var layer in Layers) layer.PackWeightRows(Parameters, part, parts);
         }
     }
 }

@@ -15,8 +15,8 @@ namespace SeqForecast.Engine.Managed.Layers;
 /// </summary>
 internal sealed class GruLayer : RecurrentLayer
 {
-    private AlignedBuffer _packedIhT = AlignedBuffer.Empty;       // packed [in, 3H]
-    private AlignedBuffer _packedHhT = AlignedBuffer.Empty;       // packed [H, 3H]
+    private readonly AlignedBuffer _packedIhT;                    // packed [in, 3H] (the owner's)
+    private readonly AlignedBuffer _packedHhT;                    // packed [H, 3H] (the owner's)
     private AlignedBuffer _biasHh = AlignedBuffer.Empty;          // [3H, B]
     private AlignedBuffer _packedStep = AlignedBuffer.Empty;      // packed [3H, B]: h-projection gradients of slot 0, backward (batches other than NR)
     private AlignedBuffer _packedStepOdd = AlignedBuffer.Empty;   // packed [3H, B]: h-projection gradients of slot 1
@@ -29,16 +29,17 @@ internal sealed class GruLayer : RecurrentLayer
     private AlignedBuffer _dHiddenPre = AlignedBuffer.Empty;      // [2, 3H, B] a step's h-projection gradients (dr, dz, r ⊙ dn), in slot SlotOf(t)
     private AlignedBuffer _dHidden = AlignedBuffer.Empty;         // [H, B]
 
-    public GruLayer(ComputeContext context, int layerIndex, int inputSize, int hiddenSize, ParameterLayout layout)
-        : base(context, layerIndex, inputSize, hiddenSize, 3, layout)
+    /// <summary>A layer that packs its own weights, or, with <paramref name="weightsOwner"/>, reads that replica's (see <see cref="RecurrentLayer"/>).</summary>
+    public GruLayer(ComputeContext context, int layerIndex, int inputSize, int hiddenSize, ParameterLayout layout, GruLayer? weightsOwner = null)
+        : base(context, layerIndex, inputSize, hiddenSize, 3, layout, weightsOwner)
     {
+        _packedIhT = weightsOwner?._packedIhT ?? new AlignedBuffer(Gemm.PackedASize(inputSize, GateRows));
+        _packedHhT = weightsOwner?._packedHhT ?? new AlignedBuffer(Gemm.PackedASize(hiddenSize, GateRows));
     }
 
     protected override void EnsureCapacity(int timeSteps, int batch)
     {
         int h = HiddenSize, g = GateRows, i = InputSize;
-        Buffers.Ensure(ref _packedIhT, Gemm.PackedASize(i, g));
-        Buffers.Ensure(ref _packedHhT, Gemm.PackedASize(h, g));
         Buffers.Ensure(ref _packedStep, Gemm.PackedBSize(g, batch));
         Buffers.Ensure(ref _packedStepOdd, Gemm.PackedBSize(g, batch));
         Buffers.Ensure(ref _packedInputStep, Gemm.PackedBSize(g, batch));
@@ -52,11 +53,11 @@ internal sealed class GruLayer : RecurrentLayer
         Buffers.Ensure(ref _dHidden, h * batch);
     }
 
-    protected override void PackWeights(ReadOnlySpan<float> parameters, TeamMember member)
+    protected override void PackWeights(ReadOnlySpan<float> parameters, int part, int parts)
     {
         int g = GateRows, i = InputSize, h = HiddenSize;
-        var (inputStart, inputEnd) = OwnRowsOf(i, member);
-        var (hiddenStart, hiddenEnd) = OwnRowsOf(h, member);
+        var (inputStart, inputEnd) = RowsOfPart(i, part, parts);
+        var (hiddenStart, hiddenEnd) = RowsOfPart(h, part, parts);
         PackRows(parameters.Slice(WeightIh, g * i), i, true, g, 0, _packedIhT, g, inputStart, inputEnd);
         PackRows(parameters.Slice(WeightHh, g * h), h, true, g, 0, _packedHhT, g, hiddenStart, hiddenEnd);
     }

@@ -15,7 +15,7 @@ namespace SeqForecast.Engine.Managed.Layers;
 /// </summary>
 internal sealed class LstmLayer : RecurrentLayer
 {
-    private AlignedBuffer _packedWeightsT = AlignedBuffer.Empty;  // packed [H + in, 4H]: [W_hh | W_ih]ᵀ, for the backward pass
+    private readonly AlignedBuffer _packedWeightsT;              // packed [H + in, 4H]: [W_hh | W_ih]ᵀ, for the backward pass (the owner's)
     private AlignedBuffer _bias = AlignedBuffer.Empty;            // [4H]: b_ih + b_hh
     private AlignedBuffer _packedStep = AlignedBuffer.Empty;      // packed [4H, B]: dGates_t of slot 0, backward (batches other than NR)
     private AlignedBuffer _packedStepOdd = AlignedBuffer.Empty;   // packed [4H, B]: dGates_t of slot 1
@@ -26,15 +26,16 @@ internal sealed class LstmLayer : RecurrentLayer
     private AlignedBuffer _dCell = AlignedBuffer.Empty;           // [H, B] gradient reaching c_t
     private AlignedBuffer _dStacked = AlignedBuffer.Empty;        // [H + in, B]: [dh_{t−1}; dx_t], whose dh rows the next step reads as dh_t
 
-    public LstmLayer(ComputeContext context, int layerIndex, int inputSize, int hiddenSize, ParameterLayout layout)
-        : base(context, layerIndex, inputSize, hiddenSize, 4, layout)
+    /// <summary>A layer that packs its own weights, or, with <paramref name="weightsOwner"/>, reads that replica's (see <see cref="RecurrentLayer"/>).</summary>
+    public LstmLayer(ComputeContext context, int layerIndex, int inputSize, int hiddenSize, ParameterLayout layout, LstmLayer? weightsOwner = null)
+        : base(context, layerIndex, inputSize, hiddenSize, 4, layout, weightsOwner)
     {
+        _packedWeightsT = weightsOwner?._packedWeightsT ?? new AlignedBuffer(Gemm.PackedASize(inputSize + hiddenSize, GateRows));
     }
 
     protected override void EnsureCapacity(int timeSteps, int batch)
     {
         int h = HiddenSize, g = GateRows, k = InputSize + HiddenSize;
-        Buffers.Ensure(ref _packedWeightsT, Gemm.PackedASize(k, g));
         Buffers.Ensure(ref _bias, g);
         Buffers.Ensure(ref _packedStep, Gemm.PackedBSize(g, batch));
         Buffers.Ensure(ref _packedStepOdd, Gemm.PackedBSize(g, batch));
@@ -46,11 +47,11 @@ internal sealed class LstmLayer : RecurrentLayer
         Buffers.Ensure(ref _dStacked, k * batch);
     }
 
-    protected override void PackWeights(ReadOnlySpan<float> parameters, TeamMember member)
+    protected override void PackWeights(ReadOnlySpan<float> parameters, int part, int parts)
     {
         int g = GateRows, i = InputSize, h = HiddenSize;
         // [W_hh | W_ih]ᵀ: the dh rows first, so that they start at a row block whatever the input size.
-        var (start, end) = OwnRowsOf(h + i, member);
+        var (start, end) = RowsOfPart(h + i, part, parts);
         PackRows(parameters.Slice(WeightHh, g * h), h, true, g, 0, _packedWeightsT, g, start, Math.Min(end, h));
         PackRows(parameters.Slice(WeightIh, g * i), i, true, g, h, _packedWeightsT, g, Math.Max(start, h) - h, end - h);
     }

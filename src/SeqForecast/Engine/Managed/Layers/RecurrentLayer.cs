@@ -30,8 +30,8 @@ internal abstract class RecurrentLayer
     private readonly AlignedBuffer[] _packedGradA = [AlignedBuffer.Empty, AlignedBuffer.Empty]; // packed [G·H, T·B] pre-activation gradients, two slots
     private readonly AlignedBuffer[] _biasSums = [AlignedBuffer.Empty, AlignedBuffer.Empty];    // [G·H, 16] bias-gradient lanes, two slots
     private AlignedBuffer _packedGradB = AlignedBuffer.Empty;       // packed [T·B, in or H] inputs or previous states
-    private AlignedBuffer _packedIh = AlignedBuffer.Empty;          // packed A [G·H, in]
-    private AlignedBuffer _packedHh = AlignedBuffer.Empty;          // packed A [G·H, H]
+    private readonly AlignedBuffer _packedIh;                       // packed A [G·H, in], the owner's (see WeightsOwner)
+    private readonly AlignedBuffer _packedHh;                       // packed A [G·H, H], the owner's
     private AlignedBuffer _packedInputs = AlignedBuffer.Empty;      // packed B: one [in, NR] panel per step (batches narrower than NR)
     private AlignedBuffer[] _memberInputs = [];                     // per team member: packed B [in, B] of one step (batches wider than NR)
     private AlignedBuffer _packedState = AlignedBuffer.Empty;       // packed B [H, B]: a state in slot 0 (batches other than NR; see SlotOf)
@@ -43,7 +43,12 @@ internal abstract class RecurrentLayer
     private AlignedBuffer _columnProjection = AlignedBuffer.Empty;  // [T, G·H]
     private bool _vectorStale = true;
 
-    protected RecurrentLayer(ComputeContext context, int layerIndex, int inputSize, int hiddenSize, int gateCount, ParameterLayout layout)
+    /// <summary>
+    /// With <paramref name="weightsOwner"/> (another replica of this layer, same shape) the layer reads that one's packed
+    /// weights instead of packing its own; without, it owns and packs them. A pass packs its owners' weights once per
+    /// weights version (<see cref="PackWeightRows"/>) before any replica reads them.
+    /// </summary>
+    protected RecurrentLayer(ComputeContext context, int layerIndex, int inputSize, int hiddenSize, int gateCount, ParameterLayout layout, RecurrentLayer? weightsOwner)
     {
         Context = context;
         InputSize = inputSize;
@@ -53,6 +58,38 @@ internal abstract class RecurrentLayer
         WeightHh = layout[$"rnn.weight_hh_l{layerIndex}"].Offset;
         BiasIh = layout[$"rnn.bias_ih_l{layerIndex}"].Offset;
         BiasHh = layout[$"rnn.bias_hh_l{layerIndex}"].Offset;
+        if (weightsOwner is null)
+        {
+            // Fixed by the shape, so allocated once: a replica reading them never sees them reallocated.
+            _packedIh = new AlignedBuffer(Gemm.PackedASize(GateRows, inputSize));
+            _packedHh = new AlignedBuffer(Gemm.PackedASize(GateRows, hiddenSize));
+            return;
+        }
+        if (weightsOwner.GetType() != GetType() || weightsOwner.InputSize != inputSize || weightsOwner.HiddenSize != hiddenSize || weightsOwner.WeightIh != WeightIh || !weightsOwner.OwnsWeights)
+            throw new ArgumentException($"weightsOwner is a {weightsOwner.GetType().Name} (input {weightsOwner.InputSize}, hidden {weightsOwner.HiddenSize}, owns its weights: {weightsOwner.OwnsWeights}); it must be an owner of the same type, shape and parameters as this {GetType().Name} (input {inputSize}, hidden {hiddenSize})", nameof(weightsOwner));
+        WeightsOwner = weightsOwner;
+        _packedIh = weightsOwner._packedIh;
+        _packedHh = weightsOwner._packedHh;
+    }
+
+    /// <summary>The layer whose packed weights this one reads, or null where it packs its own.</summary>
+    protected RecurrentLayer? WeightsOwner { get; }
+
+    /// <summary>Whether this layer packs its weights (it has no <see cref="WeightsOwner"/>).</summary>
+    public bool OwnsWeights => WeightsOwner is null;
+
+    /// <summary>
+    /// Packs part <paramref name="part"/> of <paramref name="parts"/> of every packed weight (whole row blocks, so
+    /// the parts write disjoint memory and may run on different threads at once). Owners only.
+    /// </summary>
+    public void PackWeightRows(ReadOnlySpan<float> parameters, int part, int parts)
+    {
+        if (!OwnsWeights) throw new InvalidOperationException("this layer reads another layer's packed weights; pack that one");
+        int g = GateRows, i = InputSize, h = HiddenSize;
+        var (start, end) = RowsOfPart(g, part, parts);
+        PackRows(parameters.Slice(WeightIh, g * i), i, false, i, 0, _packedIh, i, start, end);
+        PackRows(parameters.Slice(WeightHh, g * h), h, false, h, 0, _packedHh, h, start, end);
+        PackWeights(parameters, part, parts);
     }
 
     public int InputSize { get; }
@@ -80,9 +117,14 @@ internal abstract class RecurrentLayer
     /// <summary>
     /// Runs the layer over <paramref name="input"/> <c>[T, in, B]</c>; the result is <see cref="Output"/>. Every member of
     /// <paramref name="member"/>'s team calls it with the same arguments; on return the whole output is written.
+    /// <paramref name="weightsChanged"/>: the parameters changed since this layer's last pass. With
+    /// <paramref name="weightsPacked"/> the packed weights already hold them (the pass packed them with
+    /// <see cref="PackWeightRows"/>); otherwise, when they changed, the team packs them here, which only an owner may do.
     /// </summary>
-    public void Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> parameters, int timeSteps, int batch, bool weightsChanged, TeamMember member)
+    public void Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> parameters, int timeSteps, int batch, bool weightsChanged, TeamMember member, bool weightsPacked = false)
     {
+        if (weightsChanged && !weightsPacked && !OwnsWeights)
+            throw new InvalidOperationException("this layer reads another layer's packed weights, which must be packed before its pass");
         if (member.IsLeader)
         {
             TimeSteps = timeSteps;
@@ -97,14 +139,10 @@ internal abstract class RecurrentLayer
             PrepareSteps(parameters);
         }
         member.Sync();
-        if (weightsChanged)
+        if (weightsChanged && !weightsPacked)
         {
             // Each member packs its row blocks of every packed weight.
-            int g = GateRows, i = InputSize, h = HiddenSize;
-            var (start, end) = OwnRowsOf(g, member);
-            PackRows(parameters.Slice(WeightIh, g * i), i, false, i, 0, _packedIh, i, start, end);
-            PackRows(parameters.Slice(WeightHh, g * h), h, false, h, 0, _packedHh, h, start, end);
-            PackWeights(parameters, member);
+            PackWeightRows(parameters, member.Index, member.Size);
             member.Sync();
         }
         ForwardSteps(input, parameters, member);
@@ -134,9 +172,12 @@ internal abstract class RecurrentLayer
     protected (int Start, int End) Units(TeamMember member) => SplitByUnits(member) ? OwnRowsOf(HiddenSize, member) : member.Range(HiddenSize);
 
     /// <summary>The rows [start, end) of <paramref name="member"/>'s row blocks in a packed A of <paramref name="rows"/> rows.</summary>
-    protected static (int Start, int End) OwnRowsOf(int rows, TeamMember member)
+    protected static (int Start, int End) OwnRowsOf(int rows, TeamMember member) => RowsOfPart(rows, member.Index, member.Size);
+
+    /// <summary>The rows [start, end) of part <paramref name="part"/> of <paramref name="parts"/>, in whole row blocks of a packed A of <paramref name="rows"/> rows.</summary>
+    protected static (int Start, int End) RowsOfPart(int rows, int part, int parts)
     {
-        var (first, last) = member.Range((rows + Gemm.MR - 1) / Gemm.MR);
+        var (first, last) = TeamMember.Split((rows + Gemm.MR - 1) / Gemm.MR, part, parts);
         return (Math.Min(first * Gemm.MR, rows), Math.Min(last * Gemm.MR, rows));
     }
 
@@ -144,8 +185,6 @@ internal abstract class RecurrentLayer
     private void EnsureSharedCapacity(int timeSteps, int batch, int teamSize)
     {
         int g = GateRows, i = InputSize, h = HiddenSize, k = timeSteps * batch;
-        Buffers.Ensure(ref _packedIh, Gemm.PackedASize(g, i));
-        Buffers.Ensure(ref _packedHh, Gemm.PackedASize(g, h));
         if (batch <= Gemm.NR) Buffers.Ensure(ref _packedInputs, (long)timeSteps * Gemm.NR * i);
         else
         {
@@ -349,8 +388,8 @@ internal abstract class RecurrentLayer
     /// <summary>Grows the subclass's buffers (leader only, before the members start).</summary>
     protected abstract void EnsureCapacity(int timeSteps, int batch);
 
-    /// <summary>Packs <paramref name="member"/>'s row blocks of the subclass's copies of the weights.</summary>
-    protected abstract void PackWeights(ReadOnlySpan<float> parameters, TeamMember member);
+    /// <summary>Packs part <paramref name="part"/> of <paramref name="parts"/> (whole row blocks) of the subclass's copies of the weights.</summary>
+    protected abstract void PackWeights(ReadOnlySpan<float> parameters, int part, int parts);
 
     /// <summary>Per-pass setup of the steps, such as bias sums (leader only).</summary>
     protected abstract void PrepareSteps(ReadOnlySpan<float> parameters);

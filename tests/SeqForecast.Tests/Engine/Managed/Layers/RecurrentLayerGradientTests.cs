@@ -42,6 +42,49 @@ public class RecurrentLayerGradientTests
         GradientCheck.AssertMatches(input, dInput, Loss, "input");
     }
 
+    [TestCase(CellType.Lstm)]
+    [TestCase(CellType.Gru)]
+    public void Replica_RunsOnItsOwnersPackedWeights_AndMayNotPackThem(CellType cell)
+    {
+        const int input = 3, hidden = 16, batch = 32, steps = 5;
+        var options = new NetworkOptions(cell, input, hidden, 1, 1);
+        var layout = ParameterLayout.For(options);
+        var context = new ComputeContext(1);
+        RecurrentLayer Make(RecurrentLayer? owner, int hiddenSize = hidden) => cell == CellType.Lstm
+            ? new LstmLayer(context, 0, input, hiddenSize, layout, (LstmLayer?)owner)
+            : new GruLayer(context, 0, input, hiddenSize, layout, (GruLayer?)owner);
+        var parameters = GradientCheck.Random(layout.TotalLength, 41, 0.5f);
+        var x = GradientCheck.Random(steps * input * batch, 42);
+        var dOutput = GradientCheck.Random(steps * hidden * batch, 43);
+        var alone = Make(null);
+        var owner = Make(null);
+        var replica = Make(owner);
+
+        // The owner's weights packed in two parts, as a pass packs them across threads; the replica reads them.
+        owner.PackWeightRows(parameters, 0, 2);
+        owner.PackWeightRows(parameters, 1, 2);
+        alone.Forward(x, parameters, steps, batch, weightsChanged: true, TeamMember.Solo);
+        replica.Forward(x, parameters, steps, batch, weightsChanged: true, TeamMember.Solo, weightsPacked: true);
+        var aloneGradients = new float[layout.TotalLength];
+        var replicaGradients = new float[layout.TotalLength];
+        var aloneDInput = new float[x.Length];
+        var replicaDInput = new float[x.Length];
+        alone.Backward(x, dOutput, aloneDInput, parameters, aloneGradients, TeamMember.Solo);
+        replica.Backward(x, dOutput, replicaDInput, parameters, replicaGradients, TeamMember.Solo);
+        Assert.Multiple(() =>
+        {
+            Assert.That(replica.Output.ToArray(), Is.EqualTo(alone.Output.ToArray()), "outputs");
+            Assert.That(replicaGradients, Is.EqualTo(aloneGradients), "weight gradients (the backward pass's packed weights too)");
+            Assert.That(replicaDInput, Is.EqualTo(aloneDInput), "input gradients");
+            Assert.That(owner.OwnsWeights && !replica.OwnsWeights, Is.True);
+        });
+        // A replica does not pack the weights it shares: changed weights must come packed.
+        Assert.Throws<InvalidOperationException>(() => replica.Forward(x, parameters, steps, batch, weightsChanged: true, TeamMember.Solo));
+        Assert.Throws<InvalidOperationException>(() => replica.PackWeightRows(parameters, 0, 1));
+        var ex = Assert.Throws<ArgumentException>(() => Make(owner, hidden + 8));
+        Assert.That(ex!.ParamName, Is.EqualTo("weightsOwner"));
+    }
+
     [Test]
     public void Backward_AccumulatesIntoGradients()
     {
