@@ -247,19 +247,12 @@ internal sealed class ManagedNetwork
         /// </summary>
         private void PackWeights()
         {
+            // Both are fixed for the pass's life: the first replica is never replaced, nor the parameter array.
             _packing.Layers = Replicas[0].Layers;
             _packing.Parameters = network._parameters;
             int parts = Math.Clamp(network.Layout.TotalLength / PackingSlice, 1, network.Threads);
-            try
-            {
-                if (parts == 1) _packing.Execute(0, 1);
-                else network.Pool.Run(_packing, parts);
-            }
-            finally
-            {
-                _packing.Layers = [];
-                _packing.Parameters = [];
-            }
+            if (parts == 1) _packing.Execute(0, 1);
+            else network.Pool.Run(_packing, parts);
         }
 
         public List<Replica> Replicas { get; } = [];
