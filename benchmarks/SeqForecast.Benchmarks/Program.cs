@@ -51,6 +51,9 @@ switch (args.FirstOrDefault())
     case "probe-scaling":
         Probe.Scaling();
         return;
+    case "probe-ddp":
+        ProbeDataParallel.Run();
+        return;
     case "probe-fma":
         ProbeFma.Run();
         return;

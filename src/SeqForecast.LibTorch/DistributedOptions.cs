@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using SeqForecast.Engine;
 
 namespace SeqForecast.LibTorch;
 
@@ -80,42 +81,75 @@ public sealed record DistributedOptions(int Rank, int WorldSize)
     public (int Start, int End) Share(int batch) => ((int)((long)batch * Rank / WorldSize), (int)((long)batch * (Rank + 1) / WorldSize));
 }
 
-/// <summary>One process group per distinct <see cref="DistributedOptions"/> in the process, joined on first use.</summary>
-internal sealed unsafe class ProcessGroup
+/// <summary>
+/// A c10d process group over Gloo (TCP), joined the way <c>torchrun</c> launches: the group that
+/// <see cref="LibTorchBackend.WithDistributed"/> trains libtorch sessions over, and an <see cref="IProcessGroup"/> the
+/// managed engine trains over (<c>ManagedBackend.WithProcessGroup</c>), on one machine or many.
+/// </summary>
+/// <remarks>
+/// One group per distinct <see cref="DistributedOptions"/> in a process, joined on first use and kept for the process's
+/// life (c10d groups are not torn down one by one). Needs a shim built with Gloo's headers (docs/distributed.md).
+/// </remarks>
+public sealed unsafe class LibTorchProcessGroup : IProcessGroup
 {
-    private static readonly ConcurrentDictionary<DistributedOptions, Lazy<ProcessGroup>> Groups = new();
+    private static readonly ConcurrentDictionary<DistributedOptions, Lazy<LibTorchProcessGroup>> Groups = new();
     private readonly IntPtr _handle;
 
-    private ProcessGroup(DistributedOptions options)
+    private LibTorchProcessGroup(DistributedOptions options)
     {
         Options = options;
         NativeMethods.Check(NativeMethods.sf_group_create(options.Backend, options.MasterAddress, options.MasterPort, options.Rank, options.WorldSize,
             (long)Math.Ceiling(options.Timeout.TotalMilliseconds), out _handle), $"joining the process group (rank {options.Rank} of {options.WorldSize} at {options.MasterAddress}:{options.MasterPort})");
     }
 
+    /// <summary>How the group was joined.</summary>
     public DistributedOptions Options { get; }
 
-    /// <summary>The group for <paramref name="options"/>; the first call joins it (a collective: every rank must call).</summary>
-    public static ProcessGroup For(DistributedOptions options)
+    /// <inheritdoc />
+    public int Rank => Options.Rank;
+
+    /// <inheritdoc />
+    public int WorldSize => Options.WorldSize;
+
+    /// <summary>
+    /// The group for <paramref name="options"/>. The first call in a process joins it, a collective that every rank
+    /// makes: rank 0 hosts the rendezvous store, and the call returns once every rank has joined.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A field of <paramref name="options"/> is out of range.</exception>
+    /// <exception cref="LibTorchException">The group could not be joined within <see cref="DistributedOptions.Timeout"/>
+    /// (a rank never started, or the address or port is wrong), or the shim has no distributed support.</exception>
+    public static LibTorchProcessGroup Join(DistributedOptions options)
     {
-        var lazy = Groups.GetOrAdd(options, o => new Lazy<ProcessGroup>(() => new ProcessGroup(o), LazyThreadSafetyMode.ExecutionAndPublication));
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return For(options);
+    }
+
+    /// <summary>The group for <paramref name="options"/> (validated by the caller); the first call joins it.</summary>
+    internal static LibTorchProcessGroup For(DistributedOptions options)
+    {
+        var lazy = Groups.GetOrAdd(options, o => new Lazy<LibTorchProcessGroup>(() => new LibTorchProcessGroup(o), LazyThreadSafetyMode.ExecutionAndPublication));
         try
         {
             return lazy.Value;
         }
         catch
         {
-            Groups.TryRemove(new KeyValuePair<DistributedOptions, Lazy<ProcessGroup>>(options, lazy));
+            Groups.TryRemove(new KeyValuePair<DistributedOptions, Lazy<LibTorchProcessGroup>>(options, lazy));
             throw;
         }
     }
 
-    /// <summary>Sums values over the group in place.</summary>
+    /// <inheritdoc />
+    /// <exception cref="LibTorchException">Another rank failed, left or did not answer within
+    /// <see cref="DistributedOptions.Timeout"/>; the message names this rank, the group's size and Gloo's reason.</exception>
     public void AllReduceSum(Span<double> values)
     {
+        if (values.IsEmpty) return;
         fixed (double* v = values)
-            NativeMethods.Check(NativeMethods.sf_group_allreduce_sum(_handle, v, values.Length), "all-reduce");
+            NativeMethods.Check(NativeMethods.sf_group_allreduce_sum(_handle, v, values.Length), "the process group's all-reduce");
     }
 
-    public void Attach(ModelHandle model) => NativeMethods.Check(NativeMethods.sf_attach_group(model, _handle), "attaching the model to the process group");
+    internal void Attach(ModelHandle model) => NativeMethods.Check(NativeMethods.sf_attach_group(model, _handle), "attaching the model to the process group");
 }

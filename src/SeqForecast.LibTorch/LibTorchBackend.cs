@@ -202,7 +202,7 @@ public sealed class LibTorchBackend : IBackend
             var initial = new float[session.Layout.TotalLength];
             ParameterInitializer.Initialize(network, seed, initial);
             session.LoadParameters(initial);
-            if (Distributed is { } distributed) session.Join(ProcessGroup.For(distributed));
+            if (Distributed is { } distributed) session.Join(LibTorchProcessGroup.For(distributed));
             return session;
         }
         catch

@@ -215,7 +215,7 @@ public sealed unsafe class LibTorchSession : INetworkSession, IResidentTraining
     }
 
     /// <summary>Joins <paramref name="group"/>: parameters are broadcast from rank 0 and later steps average over it.</summary>
-    internal void Join(ProcessGroup group)
+    internal void Join(LibTorchProcessGroup group)
     {
         Exclusive(() => group.Attach(_handle));
         _distributed = group.Options;

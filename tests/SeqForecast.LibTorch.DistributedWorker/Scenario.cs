@@ -42,11 +42,13 @@ public static class Scenario
     /// those of "mse".
     /// </summary>
     /// <param name="dieAt">Exit the process (code 3) before this step, to test a rank failing; -1 never.</param>
-    public static (float[] Parameters, double[] Losses, long Skipped) TrainSession(LibTorchBackend backend, string loss, int steps, int dieAt = -1)
+    /// <remarks>Mixed precision and resident windows need a <see cref="LibTorchBackend"/>; "mse" and "smae" run on any backend.</remarks>
+    public static (float[] Parameters, double[] Losses, long Skipped) TrainSession(IBackend backend, string loss, int steps, int dieAt = -1)
     {
-        if (loss.EndsWith("-mixed", StringComparison.Ordinal)) backend = Mixed(backend);
+        LibTorchBackend LibTorch() => backend as LibTorchBackend ?? throw new ArgumentException($"the '{loss}' scenario needs the libtorch backend, not {backend.Name}");
+        if (loss.EndsWith("-mixed", StringComparison.Ordinal)) backend = Mixed(LibTorch());
         bool resident = loss == "mse-resident";
-        if (resident) backend = backend.WithResidentWindows(64L << 20);
+        if (resident) backend = LibTorch().WithResidentWindows(64L << 20);
         using var session = backend.CreateSession(Network, Setup(loss), seed: 11);
         using var windows = resident ? ((IResidentTraining)session).CreateResidentWindows(steps * Batch, Time) : null;
         var indices = new int[Batch];
@@ -87,7 +89,7 @@ public static class Scenario
         }
         var parameters = new float[session.Layout.TotalLength];
         session.CopyParametersTo(parameters);
-        return (parameters, losses, ((LibTorchSession)session).LossScale.SkippedSteps);
+        return (parameters, losses, session is LibTorchSession torch ? torch.LossScale.SkippedSteps : 0);
     }
 
     /// <summary>Series every rank builds alike.</summary>

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using NUnit.Framework;
+using SeqForecast.Engine.Managed;
 using SeqForecast.LibTorch.DistributedWorker;
 
 namespace SeqForecast.LibTorch.Tests;
@@ -42,6 +43,71 @@ public class DistributedTests
                 Assert.That(losses[i], Is.EqualTo(expectedLosses[i]).Within(tolerance), $"loss of step {i}: the mean over both ranks' rows");
             Assert.That(results.Select(r => long.Parse(r.Skipped)), Is.All.EqualTo(expectedSkipped), "every rank skips the steps one process skips");
             Assert.That(expectedSkipped, Is.EqualTo(mixed ? 1 : 0), mixed ? "the first step overflowed and was skipped" : "float32 skips nothing");
+        });
+    }
+
+    [TestCase("mse")]
+    [TestCase("smae")]
+    public void TwoManagedRanks_GiveTheWeightsOfOneManagedProcessTrainingOnTheWholeBatch(string loss)
+    {
+        // The managed engine over the same Gloo group (LibTorchProcessGroup): rank 0 takes one micro-batch (32 rows), rank 1 two (33).
+        const int steps = 8;
+        var (expected, expectedLosses, _) = Scenario.TrainSession(new ManagedBackend(threads: 1), loss, steps);
+        var results = RunRanks(2, TimeSpan.FromMinutes(2), timeoutSeconds: 60, ManagedEngine, "session", loss, steps.ToString(), "-1");
+        Assert.That(results.Select(r => r.ExitCode), Is.All.EqualTo(0), () => string.Join("\n", results.Select(r => r.Error)));
+        var ranks = results.Select(r => MemoryMarshal.Cast<byte, float>(r.Output).ToArray()).ToArray();
+        var losses = results[0].Losses.Select(double.Parse).ToArray();
+        var untrained = Scenario.TrainSession(new ManagedBackend(threads: 1), loss, 0).Parameters;
+        Assert.Multiple(() =>
+        {
+            Assert.That(ranks[1], Is.EqualTo(ranks[0]), "every rank holds the same weights, bit for bit");
+            Assert.That(ranks[0], Has.Length.EqualTo(expected.Length));
+            for (int i = 0; i < expected.Length; i++)
+                Assert.That(ranks[0][i], Is.EqualTo(expected[i]).Within(1e-5), $"parameter {i}");
+            for (int i = 0; i < steps; i++)
+                Assert.That(losses[i], Is.EqualTo(expectedLosses[i]).Within(1e-6), $"loss of step {i}: the mean over both ranks' rows");
+            Assert.That(ranks[0], Is.Not.EqualTo(untrained), "the steps moved the weights");
+        });
+    }
+
+    [Test]
+    public void ManagedForecaster_TrainedThroughTheGroupForecastsAsOneProcess()
+    {
+        var expected = Scenario.Forecast(new ManagedBackend(threads: 1));
+        var results = RunRanks(2, TimeSpan.FromMinutes(3), timeoutSeconds: 60, ManagedEngine, "forecast");
+        Assert.That(results.Select(r => r.ExitCode), Is.All.EqualTo(0), () => string.Join("\n", results.Select(r => r.Error)));
+        var ranks = results.Select(r => MemoryMarshal.Cast<byte, double>(r.Output).ToArray()).ToArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That(ranks[1], Is.EqualTo(ranks[0]), "both ranks end with the same model");
+            Assert.That(ranks[0], Has.Length.EqualTo(expected.Length));
+            for (int i = 0; i < expected.Length; i++)
+                Assert.That(ranks[0][i], Is.EqualTo(expected[i]).Within(1e-4 + 1e-4 * Math.Abs(expected[i])), $"forecast {i}");
+        });
+    }
+
+    [Test]
+    public void FailedManagedRank_EndsTheOtherWithAClearErrorWithinTheTimeout()
+    {
+        var watch = Stopwatch.StartNew();
+        // Rank 1 exits before its fourth step of 500; rank 0 is then waiting in the gradient all-reduce.
+        var results = RunRanks(2, TimeSpan.FromMinutes(2), timeoutSeconds: 30, ManagedEngine, "session", "mse", "500", "3");
+        Assert.Multiple(() =>
+        {
+            Assert.That(results[1].ExitCode, Is.EqualTo(3), "rank 1 died as planned");
+            Assert.That(results[0].ExitCode, Is.EqualTo(2), "rank 0 ended with an error instead of hanging or finishing");
+            Assert.That(results[0].Error, Does.Contain("LibTorchException").And.Contain("rank 0 of 2").And.Contain("all-reduce failed"));
+            Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(90)), "within the 30 s collective timeout (plus start-up)");
+        });
+    }
+
+    [Test]
+    public void ProcessGroup_JoinChecksItsOptions()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => LibTorchProcessGroup.Join(null!), Throws.ArgumentNullException);
+            Assert.That(() => LibTorchProcessGroup.Join(new DistributedOptions(2, 2)), Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contain("rank (2) must be in [0, 2)"));
         });
     }
 
@@ -133,11 +199,20 @@ public class DistributedTests
 
     private sealed record RankResult(int ExitCode, byte[] Output, string[] Losses, string Skipped, string Error);
 
+    /// <summary>The worker's environment for the managed engine over the group (the default is libtorch's).</summary>
+    private static readonly Dictionary<string, string> ManagedEngine = new() { ["SEQFORECAST_DIST_ENGINE"] = "managed" };
+
     /// <summary>Starts the worker as ranks of one group on a free loopback port, waits for all, returns each rank's result.</summary>
     private static RankResult[] RunRanks(int world, TimeSpan limit, int timeoutSeconds, params string[] arguments) =>
-        RunRanks(world, limit, timeoutSeconds, Enumerable.Range(0, world).ToArray(), arguments);
+        RunRanks(world, limit, timeoutSeconds, Enumerable.Range(0, world).ToArray(), [], arguments);
 
-    private static RankResult[] RunRanks(int world, TimeSpan limit, int timeoutSeconds, int[] ranksToStart, params string[] arguments)
+    private static RankResult[] RunRanks(int world, TimeSpan limit, int timeoutSeconds, Dictionary<string, string> environment, params string[] arguments) =>
+        RunRanks(world, limit, timeoutSeconds, Enumerable.Range(0, world).ToArray(), environment, arguments);
+
+    private static RankResult[] RunRanks(int world, TimeSpan limit, int timeoutSeconds, int[] ranksToStart, params string[] arguments) =>
+        RunRanks(world, limit, timeoutSeconds, ranksToStart, [], arguments);
+
+    private static RankResult[] RunRanks(int world, TimeSpan limit, int timeoutSeconds, int[] ranksToStart, Dictionary<string, string> environment, params string[] arguments)
     {
         Assert.That(File.Exists(Worker), Is.True, $"the worker is built beside the tests: {Worker}");
         int port = FreePort();
@@ -157,6 +232,7 @@ public class DistributedTests
                 start.Environment["MASTER_ADDR"] = "127.0.0.1";
                 start.Environment["MASTER_PORT"] = port.ToString();
                 start.Environment["SEQFORECAST_DIST_TIMEOUT_SECONDS"] = timeoutSeconds.ToString();
+                foreach (var (name, value) in environment) start.Environment[name] = value;
                 var process = Process.Start(start)!;
                 process.OutputDataReceived += (_, _) => { };
                 process.ErrorDataReceived += (_, _) => { };

@@ -129,9 +129,12 @@ internal sealed class ManagedNetwork
     /// <param name="timeSteps">Steps per window. Range: ≥ 1.</param>
     /// <param name="outputs">Outputs <c>[batch, OutputSize]</c>.</param>
     /// <param name="training">Apply dropout and keep what <see cref="Backward"/> needs. Inference passes (false) may run concurrently.</param>
+    /// <param name="firstChunk">Index of the batch's first micro-batch in a larger batch that other processes share
+    /// (<see cref="ManagedSession.Share"/>): micro-batch c's dropout masks are those of micro-batch firstChunk + c. Range: ≥ 0.</param>
     /// <exception cref="ArgumentException">A span is shorter than its shape.</exception>
-    public void Forward(ReadOnlySpan<float> inputs, int batch, int timeSteps, Span<float> outputs, bool training)
+    public void Forward(ReadOnlySpan<float> inputs, int batch, int timeSteps, Span<float> outputs, bool training, int firstChunk = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(firstChunk);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(timeSteps);
         int features = Options.InputSize;
@@ -143,7 +146,7 @@ internal sealed class ManagedNetwork
         if (training)
         {
             _step++;
-            _trainingPass.Prepare(batch, timeSteps, version, _step);
+            _trainingPass.Prepare(batch, timeSteps, version, _step, firstChunk);
             unsafe
             {
                 fixed (float* x = inputs)
@@ -157,7 +160,7 @@ internal sealed class ManagedNetwork
         var pass = _inferencePasses.TryTake(out var rented) ? rented : new Pass(this);
         try
         {
-            pass.Prepare(batch, timeSteps, version, step: 0);
+            pass.Prepare(batch, timeSteps, version, step: 0, firstChunk: 0);
             unsafe
             {
                 fixed (float* x = inputs)
@@ -234,6 +237,7 @@ internal sealed class ManagedNetwork
         private float* _first, _second;
         private bool _backward, _training;
         private long _version, _step;
+        private int _firstChunk;   // index of micro-batch 0 in the whole batch (dropout seeds)
         private long _packedVersion;   // the weights version the first replica's packed weights hold (0: none yet)
         private readonly WeightPacking _packing = new();
         private Team[] _teams = [];
@@ -272,8 +276,9 @@ internal sealed class ManagedNetwork
         /// <summary>Micro-batches that run at the same time.</summary>
         private int TeamCount => Math.Min(Chunks, Math.Max(1, network.Threads / TeamSize));
 
-        public void Prepare(int batch, int timeSteps, long version, long step)
+        public void Prepare(int batch, int timeSteps, long version, long step, int firstChunk)
         {
+            _firstChunk = firstChunk;
             Batch = batch;
             TimeSteps = timeSteps;
             Chunks = (batch + MicroBatch - 1) / MicroBatch;
@@ -361,7 +366,7 @@ internal sealed class ManagedNetwork
             long inputLength = (long)TimeSteps * network.Options.InputSize;
             var chunkInputs = new ReadOnlySpan<float>(_first + start * inputLength, checked((int)(size * inputLength)));
             var chunkOutputs = new Span<float>(_second + (long)start * outputs, size * outputs);
-            ulong dropoutSeed = DeterministicRandom.DeriveSeed(network._dropoutSeed, ((ulong)_step << 20) | (uint)chunk);
+            ulong dropoutSeed = DeterministicRandom.DeriveSeed(network._dropoutSeed, ((ulong)_step << 20) | (uint)(_firstChunk + chunk));
             replica.Forward(chunkInputs, size, TimeSteps, chunkOutputs, _training, network._parameters, dropoutSeed, _version, member);
         }
     }
