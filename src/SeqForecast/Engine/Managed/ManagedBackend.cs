@@ -218,6 +218,7 @@ internal sealed class ManagedSession : INetworkSession
                 loss = LossFunctions.Compute(Training.Loss, outputs, truth, context, dOutputs);
                 Network.Backward(dOutputs);
             }
+            else Network.SkipTrainingStep();
             if (_group is { } averaging) loss = AverageOverGroup(averaging, rows, loss);
             if (Training.GradientClipNorm is { } clip) GradientClipping.ClipByGlobalNorm(Network.MutableGradients, clip);
             Network.ApplyOptimizer(_optimizer, LearningRate);

@@ -120,6 +120,12 @@ internal sealed class ManagedNetwork
     /// <summary>Tells the network its parameters changed in place (after an optimizer step), so packed weights are rebuilt.</summary>
     public void MarkParametersChanged() => Interlocked.Increment(ref _weightsVersion);
 
+    /// <summary>
+    /// Counts a training step this process takes no part of (its share of a batch split over a process group is empty),
+    /// so that its later steps draw the dropout masks of the same step numbers as the other processes.
+    /// </summary>
+    internal void SkipTrainingStep() => _step++;
+
     /// <summary>Sets every gradient to zero.</summary>
     public void ZeroGradients() => Array.Clear(_gradients);
 

@@ -126,6 +126,30 @@ public class ManagedBackendTests
     }
 
     [Test]
+    public void SkipTrainingStep_LaterStepsDrawTheMasksOfTheirStepNumber()
+    {
+        // A rank with no rows in a step still counts it, so its next step draws the masks every other rank draws.
+        var options = Network(dropout: 0.5);
+        var inputs = Enumerable.Range(0, 32 * Time * Features).Select(i => MathF.Sin(i * 0.3f)).ToArray();
+        float[] SecondStep(Action<ManagedNetwork> first)
+        {
+            var network = new ManagedNetwork(options, seed: 5, threads: 1);
+            first(network);
+            var outputs = new float[32 * Values];
+            network.Forward(inputs, 32, Time, outputs, training: true);
+            return outputs;
+        }
+        var stepped = SecondStep(n => n.Forward(inputs, 32, Time, new float[32 * Values], training: true));
+        var skipped = SecondStep(n => n.SkipTrainingStep());
+        var first = SecondStep(_ => { });
+        Assert.Multiple(() =>
+        {
+            Assert.That(skipped, Is.EqualTo(stepped), "the masks of step 2");
+            Assert.That(first, Is.Not.EqualTo(stepped), "step 1 draws other masks");
+        });
+    }
+
+    [Test]
     public void WithProcessGroup_SessionsStartFromRankZerosWeights()
     {
         // Different seeds per rank: creating the session is a collective that hands every rank rank 0's weights.
