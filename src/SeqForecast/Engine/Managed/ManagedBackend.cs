@@ -96,7 +96,7 @@ internal sealed class ManagedSession : INetworkSession
     private AlignedBuffer _outputs = AlignedBuffer.Empty;
     private AlignedBuffer _dOutputs = AlignedBuffer.Empty;
     private readonly IProcessGroup? _group;
-    private double[] _reduced = [];   // [parameters + 2]: rows·gradients, rows, rows·loss (with a process group)
+    private double[] _reduced = [];   // [parameters + 6]: rows·gradients, rows, rows·loss, batch, batch², time, time² (with a process group)
     private double _learningRate;
     private bool _disposed;
 
@@ -145,21 +145,31 @@ internal sealed class ManagedSession : INetworkSession
 
     /// <summary>
     /// Replaces this process's gradients (of the mean loss over its <paramref name="rows"/>) with the mean over the
-    /// group's rows, and returns the group's mean loss: one all-reduce of [rows·gradients…, rows, rows·loss] in float64.
+    /// group's rows, and returns the group's mean loss: one all-reduce of [rows·gradients…, rows, rows·loss] in float64,
+    /// with the batch and time steps and their squares, whose sums tell every process at once whether all passed the
+    /// same shape (Σb = W·b and Σb² = W·b² hold on every process only when every b is the same).
     /// </summary>
-    private double AverageOverGroup(IProcessGroup group, int rows, double loss)
+    /// <exception cref="InvalidOperationException">The processes passed batches of different shapes; every process throws.</exception>
+    private double AverageOverGroup(IProcessGroup group, int rows, double loss, int batch, int timeSteps)
     {
         var gradients = Network.MutableGradients;
         int n = gradients.Length;
-        if (_reduced.Length != n + 2) _reduced = new double[n + 2];
+        if (_reduced.Length != n + 6) _reduced = new double[n + 6];
         var values = _reduced;
         for (int i = 0; i < n; i++) values[i] = (double)rows * gradients[i];
         values[n] = rows;
         values[n + 1] = rows * loss;
+        values[n + 2] = batch;
+        values[n + 3] = (double)batch * batch;
+        values[n + 4] = timeSteps;
+        values[n + 5] = (double)timeSteps * timeSteps;
         group.AllReduceSum(values);
+        int world = group.WorldSize;
+        if (values[n + 2] != (double)world * batch || values[n + 3] != (double)world * batch * batch
+            || values[n + 4] != (double)world * timeSteps || values[n + 5] != (double)world * timeSteps * timeSteps)
+            throw new InvalidOperationException($"rank {group.Rank} of {world} passed a batch of {batch} windows × {timeSteps} steps, and the group's " +
+                $"processes passed {values[n + 2]} windows and {values[n + 4]} steps in all; every process must pass the same whole batch (the weights are unchanged)");
         double total = values[n];
-        if (!(total >= 1))
-            throw new InvalidOperationException($"the process group's processes hold {total} rows of the batch in all; every process must pass the whole batch, the same on each");
         for (int i = 0; i < n; i++) gradients[i] = (float)(values[i] / total);
         return values[n + 1] / total;
     }
@@ -219,7 +229,7 @@ internal sealed class ManagedSession : INetworkSession
                 Network.Backward(dOutputs);
             }
             else Network.SkipTrainingStep();
-            if (_group is { } averaging) loss = AverageOverGroup(averaging, rows, loss);
+            if (_group is { } averaging) loss = AverageOverGroup(averaging, rows, loss, batch, timeSteps);
             if (Training.GradientClipNorm is { } clip) GradientClipping.ClipByGlobalNorm(Network.MutableGradients, clip);
             Network.ApplyOptimizer(_optimizer, LearningRate);
             return loss;

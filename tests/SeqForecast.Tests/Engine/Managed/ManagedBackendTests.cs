@@ -253,6 +253,34 @@ public class ManagedBackendTests
         });
     }
 
+    [TestCase(new[] { 64, 65 }, new[] { Time, Time })]
+    [TestCase(new[] { 63, 64, 65 }, new[] { Time, Time, Time })]
+    [TestCase(new[] { 64, 64 }, new[] { Time, Time + 1 })]
+    public void TrainStep_ProcessesPassingDifferentBatchesAllThrowAndKeepTheirWeights(int[] batches, int[] times)
+    {
+        // Even the rank whose batch is the group's mean (64 of 63, 64, 65) sees the mismatch, so none goes on alone.
+        var outcomes = RunRanks(batches.Length, group =>
+        {
+            using var session = new ManagedBackend(threads: 1).WithProcessGroup(group).CreateSession(Network(), Setup(LossKind.Mse), seed: 3);
+            int batch = batches[group.Rank], time = times[group.Rank];
+            var before = new float[session.Layout.TotalLength];
+            session.CopyParametersTo(before);
+            var inputs = Enumerable.Range(0, batch * time * Features).Select(i => MathF.Sin(i * 0.1f)).ToArray();
+            try
+            {
+                session.TrainStep(inputs, new float[batch * Values], batch, time);
+                return "trained";
+            }
+            catch (InvalidOperationException ex)
+            {
+                var after = new float[session.Layout.TotalLength];
+                session.CopyParametersTo(after);
+                return after.SequenceEqual(before) ? ex.Message : "weights changed";
+            }
+        });
+        Assert.That(outcomes, Is.All.Contain("every process must pass the same whole batch").And.All.Contain($"of {batches.Length} passed a batch of"));
+    }
+
     [Test]
     public void Forecaster_FittedThroughTheGroupForecastsAsOneProcess()
     {
