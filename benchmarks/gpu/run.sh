@@ -3,7 +3,8 @@
 # Carry out/gpu.txz (made here by benchmarks/gpu/pack.sh); this unpacks it, builds the shim against pip's libtorch and
 # runs, each step bounded: the CUDA parity and precision checks, BenchmarkDotNet (libtorch on CUDA in float32, TF32 and
 # mixed; --inProcess, as there is no SDK; float32 on resident windows too), PyTorch's own script in the three precisions, a 2-process Gloo run on the one
-# GPU against one process on the combined batch, and the sample on CUDA in float32 and mixed precision.
+# GPU against one process on the combined batch, and the sample on CUDA in float32 and mixed precision. `run.sh all` adds
+# the CPU rows (FMA peak, contention, scaling, breakdown, the managed engine over Gloo in two processes) under a deadline.
 # Results: $OUT (or ./gpu-results): log.txt as it goes, results.tgz with every output so far after each step.
 # About 7-8 minutes in all (the steps' limits add up to more): give the run tool timeout_s=600.
 # `run.sh cpu` runs the CPU part instead (about 6 minutes, no GPU or shim needed): the cores' FMA peak (probe-fma), the
@@ -136,6 +137,21 @@ if [ "${1:-gpu}" = all ]; then
     PROBE_HIDDEN=64 PROBE_ROUND_SECONDS=1 TAIL=30 step managed-scaling-ref 100 out/gpu/SeqForecast.Benchmarks probe-scaling
     # Forward and backward apart at the large config's batch of 256, 2 and 16 threads: which of them scales worse.
     PROBE_HIDDEN=256 PROBE_BATCH=256 PROBE_THREADS=2,16 TAIL=6 step breakdown-large 60 out/gpu/SeqForecast.Benchmarks probe-breakdown
+    # The managed engine over Gloo: two processes with half the cores each (pinned) against one process on all of them,
+    # large LSTM: whether processes scale where the threads of one process do not.
+    ddp_cores() {
+        local r half=$(($(nproc) / 2))
+        SEQFORECAST_THREADS=$((2 * half)) PROBE_CELL=Lstm PROBE_HIDDEN=256 PROBE_DDP_STEPS=3 out/gpu/SeqForecast.Benchmarks probe-ddp
+        for r in 0 1; do
+            SEQFORECAST_TORCH_NATIVE=$dist_native OMP_NUM_THREADS=1 RANK=$r WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29614 \
+                SEQFORECAST_DIST_TIMEOUT_SECONDS=40 SEQFORECAST_THREADS=$half PROBE_CELL=Lstm PROBE_HIDDEN=256 PROBE_DDP_STEPS=3 \
+                taskset -c $((half * r))-$((half * r + half - 1)) out/gpu/SeqForecast.Benchmarks probe-ddp > "$work/ddp-rank$r.txt" 2>&1 &
+        done
+        wait
+        cat "$work/ddp-rank0.txt"
+    }
+    export -f ddp_cores
+    TAIL=10 step ddp-cores 60 bash -c ddp_cores
     pack
     ls -l "$out"
     exit 0
