@@ -4,7 +4,11 @@ using SeqForecast.LibTorch;
 
 namespace SalesForecast;
 
-/// <summary>Maps <c>--device</c> to a backend: cpu is the managed engine; libtorch-cpu and cuda need the native shim.</summary>
+/// <summary>
+/// Maps <c>--device</c> to a backend: cpu is the managed engine; libtorch-cpu and cuda need the native shim. Launched
+/// as a rank of a group (torchrun's variables: RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT), the training jobs train
+/// over a Gloo process group, which needs the shim for every device.
+/// </summary>
 internal static class Backends
 {
     public static readonly string[] Devices = ["cpu", "libtorch-cpu", "cuda"];
@@ -12,9 +16,33 @@ internal static class Backends
     /// <summary>Values of <c>--precision</c>: libtorch's modes.</summary>
     public static readonly string[] Precisions = ["float32", "tf32", "mixed"];
 
-    /// <exception cref="DeviceUnavailableException">The device's native part is missing.</exception>
+    /// <summary>
+    /// The backend of <paramref name="device"/> and <paramref name="precision"/>; with <paramref name="train"/>, over the
+    /// process group the launcher's variables name, if any (joining it waits for every rank).
+    /// </summary>
+    /// <exception cref="DeviceUnavailableException">The device's native part, or the shim a group needs, is missing.</exception>
     /// <exception cref="ArgumentException">The precision does not run on the device.</exception>
-    public static IBackend Resolve(string device, string precision = "float32")
+    /// <exception cref="InvalidOperationException">A launcher variable is missing or malformed, or the group could not be joined.</exception>
+    public static IBackend Resolve(string device, string precision = "float32", bool train = false)
+    {
+        var backend = Single(device, precision);
+        if (!train || !DistributedOptions.IsLaunched) return backend;
+        var group = DistributedOptions.FromEnvironment();
+        if (backend is LibTorchBackend torch) return torch.WithDistributed(group);
+        if (!LibTorchBackend.TryLoad(out var reason))
+            throw new DeviceUnavailableException($"data-parallel training (WORLD_SIZE is set) needs the libtorch shim's process groups, even for the managed engine: {reason}");
+        return ((ManagedBackend)backend).WithProcessGroup(LibTorchProcessGroup.Join(group));
+    }
+
+    /// <summary>This process's rank in the group <paramref name="backend"/> trains over, and the group's size (0 of 1 without one).</summary>
+    public static (int Rank, int WorldSize) Rank(IBackend backend) => backend switch
+    {
+        ManagedBackend { ProcessGroup: { } group } => (group.Rank, group.WorldSize),
+        LibTorchBackend { Distributed: { } group } => (group.Rank, group.WorldSize),
+        _ => (0, 1),
+    };
+
+    private static IBackend Single(string device, string precision)
     {
         if (!Precisions.Contains(precision))
             throw new ArgumentException($"precision '{precision}' is unknown; use one of: {string.Join(", ", Precisions)}");

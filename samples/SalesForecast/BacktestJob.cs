@@ -16,8 +16,10 @@ internal sealed class BacktestJob(IAnsiConsole console)
 {
     public int Run(JobSettings settings, int folds, int refitEvery)
     {
-        var backend = Backends.Resolve(settings.Device, settings.Precision);
-        using var output = new OutputFolder(settings.Output);
+        var backend = Backends.Resolve(settings.Device, settings.Precision, train: true);
+        var (rank, world) = Backends.Rank(backend);
+        // Over a process group every rank runs the same fits; rank 0 alone writes.
+        using var output = rank == 0 ? new OutputFolder(settings.Output) : null;
         var series = ForecastJob.Load(settings).Series.Take(settings.MaxSeries).ToArray();
         int horizon = settings.Horizon;
         int initial = series.Min(s => s.Length) - folds * horizon;
@@ -33,6 +35,11 @@ internal sealed class BacktestJob(IAnsiConsole console)
         console.MarkupLine(Markup.Escape($"Backtest: {series.Length} series, {folds} folds of {horizon} days, refit every {refitEvery} fold(s)"));
         var conformal = Backtesting.Run(calibrated, aligned, backtest, ForecastJob.SeasonalPeriod);
         var quantile = Backtesting.Run(network, aligned, backtest, ForecastJob.SeasonalPeriod);
+        if (output is null)
+        {
+            console.MarkupLine($"rank {rank} of {world}: ran the backtest's fits with the group; rank 0 writes the results.");
+            return 0;
+        }
 
         var table = new Table().Title("Walk-forward backtest: point metrics and interval coverage").AddColumns("intervals", "fits", "MASE", "sMAPE %", "80%", "90%", "95%", "pinball");
         foreach (var (name, result) in new[] { ("LSTM quantile bands", quantile), ("LSTM conformal", conformal) })

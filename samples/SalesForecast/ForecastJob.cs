@@ -52,9 +52,12 @@ internal sealed class ForecastJob(IAnsiConsole console)
 
     public int Run(JobSettings settings)
     {
-        var backend = Backends.Resolve(settings.Device, settings.Precision);
-        // Checked before any training: a folder that cannot be written, or one another run is writing, fails now.
-        using var output = new OutputFolder(settings.Output);
+        var backend = Backends.Resolve(settings.Device, settings.Precision, train: true);
+        var (rank, world) = Backends.Rank(backend);
+        // Checked before any training: a folder that cannot be written, or one another run is writing, fails now. Over a
+        // process group every rank trains the same models and rank 0 alone reports and writes.
+        using var output = rank == 0 ? new OutputFolder(settings.Output) : null;
+        if (world > 1) console.MarkupLine($"Data-parallel training: rank {rank} of {world}{(rank == 0 ? "; this rank writes the results" : "; rank 0 writes the results")}.");
         var loaded = Load(settings);
         var series = loaded.Series.Take(settings.MaxSeries).ToArray();
         if (backend is SeqForecast.Engine.Managed.ManagedBackend)
@@ -90,6 +93,11 @@ internal sealed class ForecastJob(IAnsiConsole console)
                 results.Add(Score(name, new BaselineForecaster(model, horizon), series, horizon));
 
             var main = settings.Model switch { "ar" => results.First(r => r.Name == "AR"), "naive" => results.First(r => r.Name == "Naive"), _ => results[0] };
+            if (output is null)
+            {
+                console.MarkupLine($"rank {rank} of {world}: trained {fitted.Count} network(s) with the group.");
+                return 0;
+            }
             PrintTables(series, results, main);
 
             WriteForecasts(output.PathOf("forecasts.csv"), series, results, main, primary, horizon);

@@ -1,3 +1,7 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Xml.Linq;
 using NUnit.Framework;
 using SeqForecast.Forecasting;
@@ -296,6 +300,73 @@ public class AppTests
         AssertBadInput(Run([.. Quick, "--device", "libtorch-cpu", "--precision", "tf32", "--output", In("out")]), "--precision tf32 runs on CUDA tensor cores only");
         AssertBadInput(Run("--precision", "half", "--output", In("out")), "'half'");
     });
+
+    [TestCase("cpu")]
+    [TestCase("libtorch-cpu")]
+    public void Run_LaunchedAsTwoRanksTrainsTogetherAndRankZeroWritesWhatOneProcessWrites(string device)
+    {
+        // Two processes of the sample over Gloo on loopback, launched with torchrun's variables, against one process.
+        var (code, output, error) = Run([.. Quick, "--device", device, "--output", In("single")]);
+        Assert.That(code, Is.Zero, error + output);
+        int port;
+        using (var listener = new TcpListener(IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        var ranks = new List<(Process Process, Task<string> Output, Task<string> Error)>();
+        try
+        {
+            for (int rank = 0; rank < 2; rank++)
+            {
+                var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+                start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SalesForecast.dll"));
+                foreach (var a in (string[])[.. Quick, "--device", device, "--output", In($"rank{rank}")]) start.ArgumentList.Add(a);
+                start.Environment["RANK"] = rank.ToString(CultureInfo.InvariantCulture);
+                start.Environment["WORLD_SIZE"] = "2";
+                start.Environment["MASTER_ADDR"] = "127.0.0.1";
+                start.Environment["MASTER_PORT"] = port.ToString(CultureInfo.InvariantCulture);
+                start.Environment["SEQFORECAST_DIST_TIMEOUT_SECONDS"] = "60";
+                start.Environment["SEQFORECAST_THREADS"] = "1";
+                var process = Process.Start(start)!;
+                ranks.Add((process, process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync()));
+            }
+            foreach (var (process, _, _) in ranks)
+                Assert.That(process.WaitForExit(TimeSpan.FromMinutes(3)), Is.True, "a rank did not finish within 3 minutes");
+            string Log(int r) => ranks[r].Output.Result + ranks[r].Error.Result;
+            Assert.Multiple(() =>
+            {
+                Assert.That(ranks.Select(r => r.Process.ExitCode), Is.All.Zero, () => Log(0) + Log(1));
+                Assert.That(Log(0), Does.Contain("rank 0 of 2; this rank writes the results"));
+                Assert.That(Log(1), Does.Contain("rank 1 of 2: trained 3 network(s) with the group"));
+                Assert.That(Directory.Exists(In("rank1")), Is.False, "rank 1 writes nothing");
+            });
+            var expected = File.ReadAllLines(In("single/metrics.csv"));
+            var actual = File.ReadAllLines(In("rank0/metrics.csv"));
+            Assert.That(actual, Has.Length.EqualTo(expected.Length));
+            Assert.Multiple(() =>
+            {
+                for (int line = 0; line < expected.Length; line++)
+                {
+                    var (e, a) = (expected[line].Split(','), actual[line].Split(','));
+                    Assert.That(a, Has.Length.EqualTo(e.Length));
+                    for (int c = 0; c < e.Length; c++)
+                        if (double.TryParse(e[c], CultureInfo.InvariantCulture, out var x) && double.TryParse(a[c], CultureInfo.InvariantCulture, out var y))
+                            Assert.That(y, Is.EqualTo(x).Within(1e-3 * Math.Abs(x) + 1e-6), $"metrics.csv line {line + 1}, column {c + 1}");
+                        else
+                            Assert.That(a[c], Is.EqualTo(e[c]), $"metrics.csv line {line + 1}, column {c + 1}");
+                }
+            });
+        }
+        finally
+        {
+            foreach (var (process, _, _) in ranks)
+            {
+                if (!process.HasExited) process.Kill(entireProcessTree: true);
+                process.Dispose();
+            }
+        }
+    }
 
     [Test]
     public void BadInput_CorruptModelFile()

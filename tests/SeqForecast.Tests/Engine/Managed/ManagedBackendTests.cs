@@ -80,7 +80,18 @@ public class ManagedBackendTests
     {
         const int steps = 8;
         var (expected, expectedLosses) = Train(new ManagedBackend(threads: 1), Network(), loss, batch, steps);
-        var ranks = RunRanks(world, group => Train(new ManagedBackend(threads: 1).WithProcessGroup(group), Network(), loss, batch, steps));
+        var hub = new InMemoryGroup.Hub(world);
+        var ranks = RunRanks(world, group => Train(new ManagedBackend(threads: 1).WithProcessGroup(group), Network(), loss, batch, steps), hub);
+        // Each step's all-reduce carries [rows·gradients…, rows, rows·loss, batch, batch², time, time²]: every rank
+        // computed its own share's rows only, not the whole batch.
+        int parameters = expected.Length;
+        var stepCalls = hub.Sent.Where(s => s.Values.Length == parameters + 6).ToArray();
+        Assert.That(stepCalls, Has.Length.EqualTo(steps * world), "one all-reduce per rank and step");
+        foreach (var (rank, values) in stepCalls)
+        {
+            var (start, end, _) = ManagedSession.Share(batch, rank, world);
+            Assert.That(values[parameters], Is.EqualTo(end - start), $"rank {rank} trained its {end - start} rows");
+        }
         Assert.Multiple(() =>
         {
             for (int r = 1; r < world; r++)
@@ -333,6 +344,7 @@ internal sealed class InMemoryGroup(InMemoryGroup.Hub hub, int rank) : IProcessG
             throw new IOException($"rank {Rank} of {WorldSize}: planned failure");
         }
         hub.Slots[Rank] = values.ToArray();
+        lock (hub.Sent) hub.Sent.Add((Rank, hub.Slots[Rank]!));
         hub.Wait(Rank);
         var sum = new double[values.Length];
         for (int r = 0; r < WorldSize; r++)
@@ -350,6 +362,9 @@ internal sealed class InMemoryGroup(InMemoryGroup.Hub hub, int rank) : IProcessG
         public int World { get; } = world;
 
         public double[]?[] Slots { get; } = new double[Math.Max(1, world)][];
+
+        /// <summary>What each rank contributed to each all-reduce, in the order they came.</summary>
+        public List<(int Rank, double[] Values)> Sent { get; } = [];
 
         /// <summary>(rank, n): that rank's n-th all-reduce throws instead of summing.</summary>
         public (int Rank, int Call)? FailRankAtCall { get; init; }
