@@ -81,7 +81,13 @@ internal sealed class ForecastJob(IAnsiConsole console)
                 var model = Train(name, forecaster, training);
                 fitted.Add((name, model));
                 primary ??= model;
-                results.Add(Score(name, model, series, horizon));
+                // Scoring is local: over a process group only rank 0, which reports, scores anything.
+                if (output is not null) results.Add(Score(name, model, series, horizon));
+            }
+            if (output is null)
+            {
+                console.MarkupLine($"rank {rank} of {world}: trained {fitted.Count} network(s) with the group.");
+                return 0;
             }
             var arOrder = Math.Min(28, Math.Max(1, (training.Min(s => s.Length) - 2) / 2 - 1));
             foreach (var (name, model) in new (string, IBaselineModel)[]
@@ -93,11 +99,6 @@ internal sealed class ForecastJob(IAnsiConsole console)
                 results.Add(Score(name, new BaselineForecaster(model, horizon), series, horizon));
 
             var main = settings.Model switch { "ar" => results.First(r => r.Name == "AR"), "naive" => results.First(r => r.Name == "Naive"), _ => results[0] };
-            if (output is null)
-            {
-                console.MarkupLine($"rank {rank} of {world}: trained {fitted.Count} network(s) with the group.");
-                return 0;
-            }
             PrintTables(series, results, main);
 
             WriteForecasts(output.PathOf("forecasts.csv"), series, results, main, primary, horizon);

@@ -47,9 +47,8 @@ public sealed class ManagedBackend(int threads = 0) : IBackend
     /// <summary>
     /// This backend, with its sessions training over <paramref name="group"/>: every process of the group runs the same
     /// program on the same data, options and seed; each session takes rank 0's initial weights when it is created, each
-    /// training step computes this process's share of the batch (whole micro-batches of
-    /// 32 windows, contiguous: rank r of W takes micro-batches
-    /// [C·r/W, C·(r+1)/W) of the batch's C; with fewer micro-batches than processes, rows [B·r/W, B·(r+1)/W)), and the
+    /// training step computes this process's share of the batch (whole micro-batches of 32 windows,
+    /// contiguous: rank r of W takes micro-batches [C·r/W, C·(r+1)/W) of the batch's C; with fewer micro-batches than processes, rows [B·r/W, B·(r+1)/W)), and the
     /// gradients and loss are averaged over the group, weighted by rows, before clipping and the optimizer step. Every
     /// process then holds the same weights, equal to one process training on the whole batch up to float rounding
     /// (and with the same dropout masks, when the batch has at least as many micro-batches as the group has processes).
@@ -110,9 +109,6 @@ internal sealed class ManagedSession : INetworkSession
         _group = group;
         if (group is not null) BroadcastParameters(group);
     }
-
-    /// <summary>The process group the session trains over, or null.</summary>
-    internal IProcessGroup? Group => _group;
 
     /// <summary>
     /// This process's share of a batch of <paramref name="batch"/> windows in a group of <paramref name="world"/>:
