@@ -93,6 +93,20 @@ internal static class Probe
         var sw = Stopwatch.StartNew();
         for (int i = 0; i < 100000; i++) runner.Multiply(a, b, m, 1, k, c, 1, false);
         Console.WriteLine($"narrow 256x1x128: {sw.Elapsed.TotalMicroseconds / 100000:F2} us");
+        // The first layer's input-weight gradient of a univariate 2x64 L30 B64 step: [4H, 1] from K = T·B columns.
+        foreach (var (dm, dn, dk) in new[] { (256, 1, 1920), (256, 4, 1920), (1024, 1, 16384) })
+        {
+            var da = new float[Kernels.Gemm.PackedASize(dm, dk)];
+            var db = new float[Kernels.Gemm.PackedBSize(dk, dn)];
+            var dc = new float[dm * dn];
+            for (int i = 0; i < da.Length; i++) da[i] = (i % 7) * 0.1f;
+            for (int i = 0; i < 20; i++) runner.Multiply(da, db, dm, dn, dk, dc, dn, true);
+            int reps = Math.Max(20, 200_000_000 / (dm * dk));
+            sw.Restart();
+            for (int i = 0; i < reps; i++) runner.Multiply(da, db, dm, dn, dk, dc, dn, true);
+            double us = sw.Elapsed.TotalMicroseconds / reps;
+            Console.WriteLine($"narrow {dm}x{dn}x{dk}: {us:F2} us, {2.0 * dm * dn * dk / us / 1e3:F1} GFLOP/s");
+        }
         sw.Restart();
         for (int i = 0; i < 100000; i++) Kernels.Gemm.PackB(x, 1, false, k, 1, 0, k, b);
         Console.WriteLine($"packB 128x1: {sw.Elapsed.TotalMicroseconds / 100000:F2} us");

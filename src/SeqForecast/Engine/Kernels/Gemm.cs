@@ -322,7 +322,36 @@ internal static unsafe class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void NarrowBlocks(float* packedA, float* packedB, int m, int n, int k, float* c, int ldc, bool accumulate, int rowBlockStart, int rowBlockEnd, float* column)
     {
-        for (int blk = rowBlockStart; blk < rowBlockEnd; blk++)
+        int blk = rowBlockStart;
+        if (MR == 8 && Simd.Vector256Enabled)
+        {
+            // Four row blocks at a time: four independent FMA chains, so the core is not waiting on one chain's
+            // latency. Each chain is still one output row block's FMAs over k in order: the same bits.
+            for (; blk + 4 <= rowBlockEnd && (blk + 4) * MR <= m; blk += 4)
+            {
+                float* a0 = packedA + (long)blk * MR * k;
+                float* a1 = a0 + MR * k, a2 = a1 + MR * k, a3 = a2 + MR * k;
+                for (int j = 0; j < n; j++)
+                {
+                    float* b = packedB + j;
+                    Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                    for (int kk = 0; kk < k; kk++)
+                    {
+                        var x = Vector256.Create(b[(long)kk * NR]);
+                        long at = (long)kk * 8;
+                        s0 = Simd.FusedMultiplyAdd(Vector256.Load(a0 + at), x, s0);
+                        s1 = Simd.FusedMultiplyAdd(Vector256.Load(a1 + at), x, s1);
+                        s2 = Simd.FusedMultiplyAdd(Vector256.Load(a2 + at), x, s2);
+                        s3 = Simd.FusedMultiplyAdd(Vector256.Load(a3 + at), x, s3);
+                    }
+                    StoreColumn(s0, c + (long)blk * MR * ldc + j, ldc, accumulate);
+                    StoreColumn(s1, c + (long)(blk + 1) * MR * ldc + j, ldc, accumulate);
+                    StoreColumn(s2, c + (long)(blk + 2) * MR * ldc + j, ldc, accumulate);
+                    StoreColumn(s3, c + (long)(blk + 3) * MR * ldc + j, ldc, accumulate);
+                }
+            }
+        }
+        for (; blk < rowBlockEnd; blk++)
         {
             float* a = packedA + (long)blk * MR * k;
             int rows = Math.Min(MR, m - blk * MR);
@@ -349,6 +378,17 @@ internal static unsafe class Gemm
                     *target = accumulate ? *target + column[r] : column[r];
                 }
             }
+        }
+    }
+
+    /// <summary>Writes (or adds) the eight values of a full row block's column to C, one row apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreColumn(Vector256<float> column, float* target, int ldc, bool accumulate)
+    {
+        for (int r = 0; r < 8; r++)
+        {
+            float* t = target + (long)r * ldc;
+            *t = accumulate ? *t + column.GetElement(r) : column.GetElement(r);
         }
     }
 

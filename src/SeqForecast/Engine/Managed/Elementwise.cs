@@ -272,6 +272,20 @@ internal static class Elementwise
         if (block.Length < rows * columns || accumulator.Length < rows * RowSumLanes)
             throw new ArgumentException($"block needs {rows}×{columns} floats and accumulator {rows}×{RowSumLanes}");
         int vectorEnd = Kernels.Simd.Vector128Enabled ? columns / 16 * 16 : 0;
+        if (vectorEnd == columns && Kernels.Simd.Vector512Enabled)
+        {
+            // The common case (a batch of whole vectors) without per-row slicing: the same additions, lane by lane.
+            ref float from = ref MemoryMarshal.GetReference(block);
+            ref float to = ref MemoryMarshal.GetReference(accumulator);
+            for (int r = 0; r < rows; r++)
+            {
+                nuint rowStart = (nuint)(r * columns), laneStart = (nuint)(r * RowSumLanes);
+                var sum = Vector512.LoadUnsafe(ref to, laneStart);
+                for (int c = 0; c < columns; c += 16) sum += Vector512.LoadUnsafe(ref from, rowStart + (nuint)c);
+                sum.StoreUnsafe(ref to, laneStart);
+            }
+            return;
+        }
         for (int r = 0; r < rows; r++)
         {
             var row = block.Slice(r * columns, columns);

@@ -68,8 +68,44 @@ public class ActivationsTests
         }
     }
 
+    /// <summary>
+    /// Whole calls take values two vector blocks at a time where they can, one block at a time after that, and the
+    /// tail in a padded block; a call for one value alone takes the padded block. All must give the same bits.
+    /// </summary>
+    [TestCase(33)]
+    [TestCase(64)]
+    [TestCase(70)]
+    public void Cells_GiveTheSameBitsWhereverAValueSits(int n)
+    {
+        var gates = Random(4 * n, 5000 + (ulong)n, 6);
+        var previous = Random(n, 6000 + (ulong)n, 2);
+        var whole = (float[])gates.Clone();
+        float[] cell = new float[n], tanhCell = new float[n], hidden = new float[n];
+        Activations.LstmCell(whole, n, previous, cell, tanhCell, hidden);
+        var alone = (float[])gates.Clone();
+        float[] cellAlone = new float[n], tanhAlone = new float[n], hiddenAlone = new float[n];
+        for (int j = 0; j < n; j++) Activations.LstmCell(alone, n, j, j + 1, previous, cellAlone, tanhAlone, hiddenAlone);
+        Assert.That(alone, Is.EqualTo(whole), "LSTM gates");
+        Assert.That(cellAlone, Is.EqualTo(cell), "LSTM c");
+        Assert.That(tanhAlone, Is.EqualTo(tanhCell), "LSTM tanh(c)");
+        Assert.That(hiddenAlone, Is.EqualTo(hidden), "LSTM h");
+
+        var gruGates = Random(3 * n, 7000 + (ulong)n, 6);
+        var projection = Random(3 * n, 8000 + (ulong)n, 6);
+        var gruWhole = (float[])gruGates.Clone();
+        float[] hiddenNew = new float[n], gruHidden = new float[n];
+        Activations.GruCell(gruWhole, projection, n, previous, hiddenNew, gruHidden);
+        var gruAlone = (float[])gruGates.Clone();
+        float[] hiddenNewAlone = new float[n], gruHiddenAlone = new float[n];
+        for (int j = 0; j < n; j++) Activations.GruCell(gruAlone, projection, n, j, j + 1, previous, hiddenNewAlone, gruHiddenAlone);
+        Assert.That(gruAlone, Is.EqualTo(gruWhole), "GRU gates");
+        Assert.That(hiddenNewAlone, Is.EqualTo(hiddenNew), "GRU hn");
+        Assert.That(gruHiddenAlone, Is.EqualTo(gruHidden), "GRU h");
+    }
+
     [TestCase(16)]
     [TestCase(21)]
+    [TestCase(69)]
     public void Cells_PropagateNaN(int n)
     {
         // A NaN pre-activation must reach the hidden state (the trainer's divergence check depends on it), in the

@@ -89,6 +89,11 @@ public class GemmTests
         yield return new TestCaseData(rowsPastOneMBlock, 2 * Gemm.NR + 5, 3 * Gemm.KC + 7);
         yield return new TestCaseData(20, 70, Gemm.DeepK);
         yield return new TestCaseData(20, 70, Gemm.DeepK + 7);
+        // Narrow products (N ≤ Gemm.NarrowColumns): full row blocks four at a time, then one at a time and a partial
+        // last block, however the threads split the row blocks.
+        yield return new TestCaseData(37, 1, 70);
+        yield return new TestCaseData(67, 4, 1920);
+        yield return new TestCaseData(4 * Gemm.MR, 3, 40);
     }
 
     [TestCaseSource(nameof(ChainShapes))]
