@@ -178,7 +178,7 @@ internal static class Probe
 
     public static void Cells()
     {
-        foreach (var n in new[] { 64, 2048 }) {
+        foreach (var n in (Environment.GetEnvironmentVariable("PROBE_CELL_SIZES") ?? "64,2048").Split(",").Select(int.Parse)) {
         var gates = new float[4 * n];
         var c0 = new float[n]; var c1 = new float[n]; var tc = new float[n]; var h = new float[n];
         var proj = new float[3 * n];
@@ -191,6 +191,11 @@ internal static class Probe
         sw.Restart();
         for (int q = 0; q < reps; q++) Activations.GruCell(gates, proj, n, c0, c1, h);
         Console.WriteLine($"GruCell n={n}: {sw.Elapsed.TotalMicroseconds / reps:F2} us");
+        var dGates = new float[4 * n];
+        var dCell = new float[n];
+        sw.Restart();
+        for (int q = 0; q < reps; q++) Elementwise.LstmCellBackward(gates, tc, c0, h, c1, dCell, dGates, n);
+        Console.WriteLine($"LstmCellBackward n={n}: {sw.Elapsed.TotalMicroseconds / reps:F2} us");
         var bias = new float[4 * n];
         sw.Restart();
         for (int q = 0; q < reps; q++) bias.AsSpan().CopyTo(gates);
