@@ -223,20 +223,22 @@ internal static class Probe
     public static void PredictSteps(CellType cell, int threads)
     {
         var network = new ManagedNetwork(new NetworkOptions(cell, 1, 64, 2, 1), 1, threads);
-        var output = new float[1];
+        // PROBE_PREDICT_BATCH windows per call (default 1; 2–4 take the narrow GEMM kernel).
+        int windows = int.Parse(Environment.GetEnvironmentVariable("PROBE_PREDICT_BATCH") ?? "1", System.Globalization.CultureInfo.InvariantCulture);
+        var output = new float[windows];
         foreach (var steps in new[] { 1, 30 })
         {
-            var window = new float[steps];
-            for (int i = 0; i < 20000; i++) network.Forward(window, 1, steps, output, false);
+            var window = new float[steps * windows];
+            for (int i = 0; i < 20000; i++) network.Forward(window, windows, steps, output, false);
             var samples = new double[2000];
             for (int r = 0; r < samples.Length; r++)
             {
                 long start = Stopwatch.GetTimestamp();
-                network.Forward(window, 1, steps, output, false);
+                network.Forward(window, windows, steps, output, false);
                 samples[r] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
             }
             Array.Sort(samples);
-            Console.WriteLine($"{cell} threads={threads} predict T={steps}: median {samples[1000]:F1} us");
+            Console.WriteLine($"{cell} threads={threads} predict {windows} window(s) T={steps}: median {samples[1000]:F1} us");
         }
     }
 

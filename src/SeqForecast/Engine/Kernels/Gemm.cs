@@ -351,6 +351,79 @@ internal static unsafe class Gemm
                 }
             }
         }
+        else if (MR == 6 && Simd.Vector128Enabled)
+        {
+            // The 256-bit tiles' 6-row blocks: rows 0–3 in a Vector128, rows 4 and 5 as scalars, four row blocks at a
+            // time, all in registers. Each output is still its FMA chain over k in order: the same bits.
+            for (; blk + 4 <= rowBlockEnd && (blk + 4) * MR <= m; blk += 4)
+            {
+                float* a0 = packedA + (long)blk * MR * k;
+                float* a1 = a0 + MR * k, a2 = a1 + MR * k, a3 = a2 + MR * k;
+                for (int j = 0; j < n; j++)
+                {
+                    float* b = packedB + j;
+                    Vector128<float> v0 = default, v1 = default, v2 = default, v3 = default;
+                    float e0 = 0, f0 = 0, e1 = 0, f1 = 0, e2 = 0, f2 = 0, e3 = 0, f3 = 0;
+                    for (int kk = 0; kk < k; kk++)
+                    {
+                        float x = b[(long)kk * NR];
+                        var xs = Vector128.Create(x);
+                        long at = (long)kk * 6;
+                        v0 = Simd.FusedMultiplyAdd(Vector128.Load(a0 + at), xs, v0);
+                        v1 = Simd.FusedMultiplyAdd(Vector128.Load(a1 + at), xs, v1);
+                        v2 = Simd.FusedMultiplyAdd(Vector128.Load(a2 + at), xs, v2);
+                        v3 = Simd.FusedMultiplyAdd(Vector128.Load(a3 + at), xs, v3);
+                        e0 = MathF.FusedMultiplyAdd(a0[at + 4], x, e0);
+                        f0 = MathF.FusedMultiplyAdd(a0[at + 5], x, f0);
+                        e1 = MathF.FusedMultiplyAdd(a1[at + 4], x, e1);
+                        f1 = MathF.FusedMultiplyAdd(a1[at + 5], x, f1);
+                        e2 = MathF.FusedMultiplyAdd(a2[at + 4], x, e2);
+                        f2 = MathF.FusedMultiplyAdd(a2[at + 5], x, f2);
+                        e3 = MathF.FusedMultiplyAdd(a3[at + 4], x, e3);
+                        f3 = MathF.FusedMultiplyAdd(a3[at + 5], x, f3);
+                    }
+                    float* target = c + (long)blk * MR * ldc + j;
+                    long rowBlock = (long)MR * ldc;
+                    StoreSixRows(v0, e0, f0, target, ldc, accumulate);
+                    StoreSixRows(v1, e1, f1, target + rowBlock, ldc, accumulate);
+                    StoreSixRows(v2, e2, f2, target + 2 * rowBlock, ldc, accumulate);
+                    StoreSixRows(v3, e3, f3, target + 3 * rowBlock, ldc, accumulate);
+                }
+            }
+        }
+        else if (MR == 8 && Simd.Vector128Enabled)
+        {
+            // The 128-bit tiles' 8-row blocks (Arm's NEON): two Vector128 per block, four blocks at a time. The same bits.
+            for (; blk + 4 <= rowBlockEnd && (blk + 4) * MR <= m; blk += 4)
+            {
+                float* a0 = packedA + (long)blk * MR * k;
+                float* a1 = a0 + MR * k, a2 = a1 + MR * k, a3 = a2 + MR * k;
+                for (int j = 0; j < n; j++)
+                {
+                    float* b = packedB + j;
+                    Vector128<float> l0 = default, h0 = default, l1 = default, h1 = default, l2 = default, h2 = default, l3 = default, h3 = default;
+                    for (int kk = 0; kk < k; kk++)
+                    {
+                        var x = Vector128.Create(b[(long)kk * NR]);
+                        long at = (long)kk * 8;
+                        l0 = Simd.FusedMultiplyAdd(Vector128.Load(a0 + at), x, l0);
+                        h0 = Simd.FusedMultiplyAdd(Vector128.Load(a0 + at + 4), x, h0);
+                        l1 = Simd.FusedMultiplyAdd(Vector128.Load(a1 + at), x, l1);
+                        h1 = Simd.FusedMultiplyAdd(Vector128.Load(a1 + at + 4), x, h1);
+                        l2 = Simd.FusedMultiplyAdd(Vector128.Load(a2 + at), x, l2);
+                        h2 = Simd.FusedMultiplyAdd(Vector128.Load(a2 + at + 4), x, h2);
+                        l3 = Simd.FusedMultiplyAdd(Vector128.Load(a3 + at), x, l3);
+                        h3 = Simd.FusedMultiplyAdd(Vector128.Load(a3 + at + 4), x, h3);
+                    }
+                    float* target = c + (long)blk * MR * ldc + j;
+                    long rowBlock = (long)MR * ldc;
+                    StoreColumn(Vector256.Create(l0, h0), target, ldc, accumulate);
+                    StoreColumn(Vector256.Create(l1, h1), target + rowBlock, ldc, accumulate);
+                    StoreColumn(Vector256.Create(l2, h2), target + 2 * rowBlock, ldc, accumulate);
+                    StoreColumn(Vector256.Create(l3, h3), target + 3 * rowBlock, ldc, accumulate);
+                }
+            }
+        }
         for (; blk < rowBlockEnd; blk++)
         {
             float* a = packedA + (long)blk * MR * k;
@@ -366,6 +439,34 @@ internal static unsafe class Gemm
                     for (int kk = 0; kk < k; kk++) s0 = Simd.FusedMultiplyAdd(Vector256.Load(a + kk * 8), Vector256.Create(b[(long)kk * NR]), s0);
                     s0.Store(column);
                 }
+                else if (MR == 6 && Simd.Vector128Enabled)
+                {
+                    Vector128<float> v = default;
+                    float e = 0, f = 0;
+                    for (int kk = 0; kk < k; kk++)
+                    {
+                        float x = b[(long)kk * NR];
+                        long at = (long)kk * 6;
+                        v = Simd.FusedMultiplyAdd(Vector128.Load(a + at), Vector128.Create(x), v);
+                        e = MathF.FusedMultiplyAdd(a[at + 4], x, e);
+                        f = MathF.FusedMultiplyAdd(a[at + 5], x, f);
+                    }
+                    v.Store(column);
+                    column[4] = e;
+                    column[5] = f;
+                }
+                else if (MR == 8 && Simd.Vector128Enabled)
+                {
+                    Vector128<float> low = default, high = default;
+                    for (int kk = 0; kk < k; kk++)
+                    {
+                        var x = Vector128.Create(b[(long)kk * NR]);
+                        low = Simd.FusedMultiplyAdd(Vector128.Load(a + kk * 8), x, low);
+                        high = Simd.FusedMultiplyAdd(Vector128.Load(a + kk * 8 + 4), x, high);
+                    }
+                    low.Store(column);
+                    high.Store(column + 4);
+                }
                 else
                 {
                     for (int r = 0; r < MR; r++) column[r] = 0;
@@ -378,6 +479,18 @@ internal static unsafe class Gemm
                     *target = accumulate ? *target + column[r] : column[r];
                 }
             }
+        }
+    }
+
+    /// <summary>Writes (or adds) a full 6-row block's column, rows 0–3 from <paramref name="low"/>, to C, one row apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreSixRows(Vector128<float> low, float row4, float row5, float* target, int ldc, bool accumulate)
+    {
+        for (int r = 0; r < 6; r++)
+        {
+            float value = r < 4 ? low.GetElement(r) : r == 4 ? row4 : row5;
+            float* t = target + (long)r * ldc;
+            *t = accumulate ? *t + value : value;
         }
     }
 

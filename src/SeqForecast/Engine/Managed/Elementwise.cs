@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -257,6 +258,32 @@ internal static class Elementwise
             dHiddenPre[2 * n + j] = dn * r;
             dHidden[j] = direct;
         }
+    }
+
+    /// <summary>
+    /// Column <paramref name="column"/> of a row-major matrix with <paramref name="columns"/> columns:
+    /// <c>destination[q] = matrix[q·columns + column]</c> for every q of <paramref name="destination"/>.
+    /// </summary>
+    public static void GatherColumn(ReadOnlySpan<float> matrix, int columns, int column, Span<float> destination)
+    {
+        if ((uint)column >= (uint)columns || (long)(destination.Length - 1) * columns + column >= matrix.Length)
+            throw new ArgumentException($"column {column} of {columns} needs {destination.Length} rows; the matrix has {matrix.Length} floats");
+        ref float from = ref Unsafe.Add(ref MemoryMarshal.GetReference(matrix), column);
+        ref float to = ref MemoryMarshal.GetReference(destination);
+        for (int q = 0; q < destination.Length; q++) Unsafe.Add(ref to, q) = Unsafe.Add(ref from, (nint)q * columns);
+    }
+
+    /// <summary>
+    /// Adds <paramref name="values"/> to column <paramref name="column"/> of a row-major matrix with
+    /// <paramref name="columns"/> columns: <c>matrix[q·columns + column] += values[q]</c>.
+    /// </summary>
+    public static void AddToColumn(ReadOnlySpan<float> values, Span<float> matrix, int columns, int column)
+    {
+        if ((uint)column >= (uint)columns || (long)(values.Length - 1) * columns + column >= matrix.Length)
+            throw new ArgumentException($"column {column} of {columns} needs {values.Length} rows; the matrix has {matrix.Length} floats");
+        ref float from = ref MemoryMarshal.GetReference(values);
+        ref float to = ref Unsafe.Add(ref MemoryMarshal.GetReference(matrix), column);
+        for (int q = 0; q < values.Length; q++) Unsafe.Add(ref to, (nint)q * columns) += Unsafe.Add(ref from, q);
     }
 
     /// <summary>Lanes per row of a row-sum accumulator (<see cref="AccumulateRowSums"/>).</summary>

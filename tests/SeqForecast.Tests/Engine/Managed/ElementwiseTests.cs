@@ -152,6 +152,33 @@ public class ElementwiseTests
     }
 
     [Test]
+    public void GatherColumn_AndAddToColumn_WalkOneColumnOfARowMajorMatrix()
+    {
+        var matrix = Random(5 * 3, 2000, -1, 1);
+        var column = new float[5];
+        Elementwise.GatherColumn(matrix, 3, 2, column);
+        Assert.That(column, Is.EqualTo(Enumerable.Range(0, 5).Select(q => matrix[q * 3 + 2]).ToArray()));
+
+        var values = Random(5, 2100, -1, 1);
+        var sum = (float[])matrix.Clone();
+        Elementwise.AddToColumn(values, sum, 3, 1);
+        for (int q = 0; q < 5; q++)
+            for (int c = 0; c < 3; c++)
+                Assert.That(sum[q * 3 + c], Is.EqualTo(c == 1 ? matrix[q * 3 + c] + values[q] : matrix[q * 3 + c]), $"[{q}, {c}]");
+    }
+
+    [Test]
+    public void GatherColumn_AndAddToColumn_RejectAColumnOrRowsOutsideTheMatrix()
+    {
+        var matrix = new float[5 * 3];
+        var ex = Assert.Throws<ArgumentException>(() => Elementwise.GatherColumn(matrix, 3, 3, new float[5]));
+        Assert.That(ex!.Message, Does.Contain("column 3 of 3"));
+        Assert.Throws<ArgumentException>(() => Elementwise.GatherColumn(matrix, 3, 0, new float[6]));
+        Assert.Throws<ArgumentException>(() => Elementwise.AddToColumn(new float[6], matrix, 3, 2));
+        Assert.Throws<ArgumentException>(() => Elementwise.AddToColumn(new float[5], matrix, 3, -1));
+    }
+
+    [Test]
     public void Backward_RejectsShortSpans()
     {
         Assert.Throws<ArgumentException>(() => Elementwise.LstmCellBackward(new float[15], new float[4], new float[4], new float[4], new float[4], new float[4], new float[16], 4));

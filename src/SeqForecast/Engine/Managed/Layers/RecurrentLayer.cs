@@ -281,12 +281,10 @@ internal abstract class RecurrentLayer
         var columnInputs = _columnInputs.AsSpan(0, t * i);
         for (int j = 0; j < b; j++)
         {
-            for (int q = 0; q < columnInputs.Length; q++) columnInputs[q] = input[q * b + j];
+            Elementwise.GatherColumn(input, b, j, columnInputs);
             Gemm.PackA(columnInputs, i, false, t, i, 0, 0, i, _packedColumn);
             Context.Gemm.Multiply(_packedColumn, _vectorIhT, t, g, i, _columnProjection, g, accumulate: false);
-            for (int s = 0; s < t; s++)
-                for (int r = 0; r < g; r++)
-                    gates[(s * g + r) * b + j] += _columnProjection[s * g + r];
+            Elementwise.AddToColumn(_columnProjection.AsSpan(0, t * g), gates, b, j);
         }
     }
 
@@ -310,7 +308,7 @@ internal abstract class RecurrentLayer
                 if (b > 1)
                 {
                     var gathered = _columnInputs.AsSpan(0, h);
-                    for (int r = 0; r < h; r++) gathered[r] = previous[r * b + j];
+                    Elementwise.GatherColumn(previous[..(h * b)], b, j, gathered);
                     column = gathered;
                 }
                 Context.Gemm.MultiplyVector(_vectorHh, column, g, h, target[j..], b, accumulate: true);
