@@ -166,12 +166,17 @@ internal sealed class ManagedNetwork
         var pass = _inferencePasses.TryTake(out var rented) ? rented : new Pass(this);
         try
         {
-            pass.Prepare(batch, timeSteps, version, step: 0, firstChunk: 0);
+            // A few windows (2 to Gemm.NarrowColumns) run one at a time: a window alone takes the matrix-vector path
+            // on its own contiguous state, with no gathering of columns, and gets the same bits as inside a batch.
+            int passes = batch <= Gemm.NarrowColumns ? batch : 1, windows = batch / passes;
+            long windowInputs = (long)windows * timeSteps * features, windowOutputs = (long)windows * Options.OutputSize;
+            pass.Prepare(windows, timeSteps, version, step: 0, firstChunk: 0);
             unsafe
             {
                 fixed (float* x = inputs)
                 fixed (float* y = outputs)
-                    pass.Run(x, y, backward: false, training: false);
+                    for (int p = 0; p < passes; p++)
+                        pass.Run(x + p * windowInputs, y + p * windowOutputs, backward: false, training: false);
             }
         }
         finally
