@@ -67,20 +67,46 @@ internal static unsafe class Gemm
                     for (int kk = 0; kk < kLength; kk++) Vector256.Load(src + (long)kk * ld + r0).Store(block + kk * 8);
                 }
             }
+            if (!transpose)
+            {
+                // The rows that share a packed row block, k by k: each k's values of those rows land side by side, so
+                // the stores run front to back through the block (one row at a time would store MR floats apart).
+                for (int r = r0; r < m;)
+                {
+                    int row = rowOffset + r, within = row % MR, count = Math.Min(MR - within, m - r);
+                    float* block = dst + (long)(row / MR) * MR * kTotal + within + (long)kOffset * MR;
+                    float* s = src + (long)r * ld;
+                    if (MR == 6 && count == 6)
+                    {
+                        // A whole 6-row block (the 256-bit tiles): six row pointers, one k at a time.
+                        float* s1 = s + ld, s2 = s1 + ld, s3 = s2 + ld, s4 = s3 + ld, s5 = s4 + ld;
+                        for (int kk = 0; kk < kLength; kk++)
+                        {
+                            float* d = block + kk * 6;
+                            d[0] = s[kk];
+                            d[1] = s1[kk];
+                            d[2] = s2[kk];
+                            d[3] = s3[kk];
+                            d[4] = s4[kk];
+                            d[5] = s5[kk];
+                        }
+                    }
+                    else
+                        for (int kk = 0; kk < kLength; kk++)
+                        {
+                            float* d = block + kk * MR;
+                            for (int c = 0; c < count; c++) d[c] = s[c * (long)ld + kk];
+                        }
+                    r += count;
+                }
+                return;
+            }
             for (int r = r0; r < m; r++)
             {
                 int row = rowOffset + r;
                 float* block = dst + (long)(row / MR) * MR * kTotal + row % MR + (long)kOffset * MR;
-                if (!transpose)
-                {
-                    float* s = src + (long)r * ld;
-                    for (int kk = 0; kk < kLength; kk++) block[kk * MR] = s[kk];
-                }
-                else
-                {
-                    float* s = src + r;
-                    for (int kk = 0; kk < kLength; kk++) block[kk * MR] = s[(long)kk * ld];
-                }
+                float* s = src + r;
+                for (int kk = 0; kk < kLength; kk++) block[kk * MR] = s[(long)kk * ld];
             }
         }
     }

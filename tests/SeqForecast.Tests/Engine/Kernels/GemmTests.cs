@@ -179,6 +179,24 @@ public class GemmTests
         });
     }
 
+    [TestCase(29, 7)]
+    [TestCase(64, 40)]
+    public void PackA_PiecesOfRowsAtAnyRowOffsetLandWhereTheWholePutsThem(int m, int k)
+    {
+        // Gate blocks start at multiples of H, which need not be multiples of MR (6 with the 256-bit tiles): rows
+        // packed in pieces from any row offset must fill the same places as the whole matrix packed at once.
+        var a = Random(m * k, 10);
+        var whole = new float[Gemm.PackedASize(m, k)];
+        Gemm.PackA(a, k, false, m, k, 0, 0, k, whole);
+        foreach (var cuts in new[] { new[] { 0, 5, 13, m }, new[] { 0, 1, 2, 9, 16, m }, new[] { 0, m / 2, m } })
+        {
+            var pieces = new float[whole.Length];
+            for (int c = 0; c + 1 < cuts.Length; c++)
+                Gemm.PackA(a.AsSpan(cuts[c] * k), k, false, cuts[c + 1] - cuts[c], k, cuts[c], 0, k, pieces);
+            Assert.That(pieces, Is.EqualTo(whole), $"cuts {string.Join(", ", cuts)}");
+        }
+    }
+
     [TestCase(10, 3, 5)]
     [TestCase(17, 32, 40)]
     [TestCase(64, 8, 64)]
