@@ -45,8 +45,7 @@ internal static class Activations
         int w = Width, j = start;
         if (Simd.Vector512Enabled)
             for (; j + 32 <= end; j += 32) LstmBlockPair(ref g0, n, j, ref cp, ref c0, ref t0, ref h0);
-        else if (Simd.Vector256Enabled)
-            for (; j + 16 <= end; j += 16) LstmBlockPair256(ref g0, n, j, ref cp, ref c0, ref t0, ref h0);
+
         for (; j + w <= end; j += w) LstmBlockAnyWidth(ref g0, n, j, ref cp, ref c0, ref t0, ref h0);
         int tail = end - j;
         if (tail == 0) return;
@@ -170,44 +169,6 @@ internal static class Activations
         (o2 * tc2).StoreUnsafe(ref h0, b);
     }
 
-    /// <summary>
-    /// <see cref="LstmBlock256"/> on two adjacent blocks at once, their operations interleaved so that the core overlaps
-    /// the two dependency chains (each lane gets the same operations, so the same bits, as in <see cref="LstmBlock"/>).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LstmBlockPair256(ref float g0, int n, int j, ref float cp, ref float c0, ref float t0, ref float h0)
-    {
-        var one = Vector256<float>.One;
-        nuint a = (nuint)j, b = (nuint)(j + 8), un = (nuint)n;
-        var (ei, ei2) = Exp(-Vector256.LoadUnsafe(ref g0, a), -Vector256.LoadUnsafe(ref g0, b));
-        var (ef, ef2) = Exp(-Vector256.LoadUnsafe(ref g0, un + a), -Vector256.LoadUnsafe(ref g0, un + b));
-        var (g, g2) = TanhVector(Vector256.LoadUnsafe(ref g0, 2 * un + a), Vector256.LoadUnsafe(ref g0, 2 * un + b));
-        var (eo, eo2) = Exp(-Vector256.LoadUnsafe(ref g0, 3 * un + a), -Vector256.LoadUnsafe(ref g0, 3 * un + b));
-        var i = one / (one + ei);
-        var i2 = one / (one + ei2);
-        var f = one / (one + ef);
-        var f2 = one / (one + ef2);
-        var o = one / (one + eo);
-        var o2 = one / (one + eo2);
-        i.StoreUnsafe(ref g0, a);
-        i2.StoreUnsafe(ref g0, b);
-        f.StoreUnsafe(ref g0, un + a);
-        f2.StoreUnsafe(ref g0, un + b);
-        g.StoreUnsafe(ref g0, 2 * un + a);
-        g2.StoreUnsafe(ref g0, 2 * un + b);
-        o.StoreUnsafe(ref g0, 3 * un + a);
-        o2.StoreUnsafe(ref g0, 3 * un + b);
-        var c = Simd.FusedMultiplyAdd(i, g, f * Vector256.LoadUnsafe(ref cp, a));
-        var c2 = Simd.FusedMultiplyAdd(i2, g2, f2 * Vector256.LoadUnsafe(ref cp, b));
-        var (tc, tc2) = TanhVector(c, c2);
-        c.StoreUnsafe(ref c0, a);
-        c2.StoreUnsafe(ref c0, b);
-        tc.StoreUnsafe(ref t0, a);
-        tc2.StoreUnsafe(ref t0, b);
-        (o * tc).StoreUnsafe(ref h0, a);
-        (o2 * tc2).StoreUnsafe(ref h0, b);
-    }
-
     private static void LstmCellScalar(Span<float> gates, int n, int start, int end, ReadOnlySpan<float> previousCell, Span<float> cell, Span<float> tanhCell, Span<float> hidden)
     {
         for (int j = start; j < end; j++)
@@ -253,8 +214,7 @@ internal static class Activations
         int w = Width, j = start;
         if (Simd.Vector512Enabled)
             for (; j + 32 <= end; j += 32) GruBlockPair(ref g0, ref p0, n, j, ref h1, ref hn0, ref h0);
-        else if (Simd.Vector256Enabled)
-            for (; j + 16 <= end; j += 16) GruBlockPair256(ref g0, ref p0, n, j, ref h1, ref hn0, ref h0);
+
         for (; j + w <= end; j += w) GruBlockAnyWidth(ref g0, ref p0, n, j, ref h1, ref hn0, ref h0);
         int tail = end - j;
         if (tail == 0) return;
@@ -352,33 +312,6 @@ internal static class Activations
         hn2.StoreUnsafe(ref hn0, b);
         Simd.FusedMultiplyAdd(z, Vector512.LoadUnsafe(ref h1, a) - candidate, candidate).StoreUnsafe(ref h0, a);
         Simd.FusedMultiplyAdd(z2, Vector512.LoadUnsafe(ref h1, b) - candidate2, candidate2).StoreUnsafe(ref h0, b);
-    }
-
-    /// <summary><see cref="GruBlock256"/> on two adjacent blocks at once, interleaved as in <see cref="LstmBlockPair256"/>: the same bits.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GruBlockPair256(ref float g0, ref float p0, int n, int j, ref float h1, ref float hn0, ref float h0)
-    {
-        var one = Vector256<float>.One;
-        nuint a = (nuint)j, b = (nuint)(j + 8), un = (nuint)n;
-        var (er, er2) = Exp(-(Vector256.LoadUnsafe(ref g0, a) + Vector256.LoadUnsafe(ref p0, a)), -(Vector256.LoadUnsafe(ref g0, b) + Vector256.LoadUnsafe(ref p0, b)));
-        var (ez, ez2) = Exp(-(Vector256.LoadUnsafe(ref g0, un + a) + Vector256.LoadUnsafe(ref p0, un + a)), -(Vector256.LoadUnsafe(ref g0, un + b) + Vector256.LoadUnsafe(ref p0, un + b)));
-        var r = one / (one + er);
-        var r2 = one / (one + er2);
-        var z = one / (one + ez);
-        var z2 = one / (one + ez2);
-        var hn = Vector256.LoadUnsafe(ref p0, 2 * un + a);
-        var hn2 = Vector256.LoadUnsafe(ref p0, 2 * un + b);
-        var (candidate, candidate2) = TanhVector(Simd.FusedMultiplyAdd(r, hn, Vector256.LoadUnsafe(ref g0, 2 * un + a)), Simd.FusedMultiplyAdd(r2, hn2, Vector256.LoadUnsafe(ref g0, 2 * un + b)));
-        r.StoreUnsafe(ref g0, a);
-        r2.StoreUnsafe(ref g0, b);
-        z.StoreUnsafe(ref g0, un + a);
-        z2.StoreUnsafe(ref g0, un + b);
-        candidate.StoreUnsafe(ref g0, 2 * un + a);
-        candidate2.StoreUnsafe(ref g0, 2 * un + b);
-        hn.StoreUnsafe(ref hn0, a);
-        hn2.StoreUnsafe(ref hn0, b);
-        Simd.FusedMultiplyAdd(z, Vector256.LoadUnsafe(ref h1, a) - candidate, candidate).StoreUnsafe(ref h0, a);
-        Simd.FusedMultiplyAdd(z2, Vector256.LoadUnsafe(ref h1, b) - candidate2, candidate2).StoreUnsafe(ref h0, b);
     }
 
     private static void GruCellScalar(Span<float> gates, ReadOnlySpan<float> hiddenProjection, int n, int start, int end, ReadOnlySpan<float> previous, Span<float> hiddenNew, Span<float> hidden)
@@ -498,62 +431,6 @@ internal static class Activations
         var small = Simd.FusedMultiplyAdd(poly * s, a, a);
         var magnitude = Vector256.ConditionalSelect(Vector256.LessThan(a, Vector256.Create(0.625f)), small, large);
         return Simd.CopySign(magnitude, x);
-    }
-
-    /// <summary><see cref="TanhVector(Vector256{float})"/> of two vectors, interleaved: the same bits.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector256<float>, Vector256<float>) TanhVector(Vector256<float> x, Vector256<float> y)
-    {
-        var one = Vector256<float>.One;
-        var a = Vector256.Abs(x);
-        var a2 = Vector256.Abs(y);
-        var (z, z2) = Exp(a + a, a2 + a2);
-        var large = one - Vector256.Create(2f) / (z + one);
-        var large2 = one - Vector256.Create(2f) / (z2 + one);
-        var s = x * x;
-        var s2 = y * y;
-        var poly = Simd.FusedMultiplyAdd(Vector256.Create(-5.70498872745e-3f), s, Vector256.Create(2.06390887954e-2f));
-        var poly2 = Simd.FusedMultiplyAdd(Vector256.Create(-5.70498872745e-3f), s2, Vector256.Create(2.06390887954e-2f));
-        poly = Simd.FusedMultiplyAdd(poly, s, Vector256.Create(-5.37397155531e-2f));
-        poly2 = Simd.FusedMultiplyAdd(poly2, s2, Vector256.Create(-5.37397155531e-2f));
-        poly = Simd.FusedMultiplyAdd(poly, s, Vector256.Create(1.33314422036e-1f));
-        poly2 = Simd.FusedMultiplyAdd(poly2, s2, Vector256.Create(1.33314422036e-1f));
-        poly = Simd.FusedMultiplyAdd(poly, s, Vector256.Create(-3.33332819422e-1f));
-        poly2 = Simd.FusedMultiplyAdd(poly2, s2, Vector256.Create(-3.33332819422e-1f));
-        var small = Simd.FusedMultiplyAdd(poly * s, a, a);
-        var small2 = Simd.FusedMultiplyAdd(poly2 * s2, a2, a2);
-        var m = Vector256.ConditionalSelect(Vector256.LessThan(a, Vector256.Create(0.625f)), small, large);
-        var m2 = Vector256.ConditionalSelect(Vector256.LessThan(a2, Vector256.Create(0.625f)), small2, large2);
-        return (Simd.CopySign(m, x), Simd.CopySign(m2, y));
-    }
-
-    /// <summary><see cref="Exp(Vector256{float})"/> of two vectors, interleaved: the same bits.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector256<float>, Vector256<float>) Exp(Vector256<float> x, Vector256<float> y)
-    {
-        x = Vector256.Min(Vector256.Max(x, Vector256.Create(-87.3f)), Vector256.Create(88.3f));
-        y = Vector256.Min(Vector256.Max(y, Vector256.Create(-87.3f)), Vector256.Create(88.3f));
-        var n = Simd.Round(x * Vector256.Create(1.44269504088896341f));
-        var n2 = Simd.Round(y * Vector256.Create(1.44269504088896341f));
-        var r = Simd.FusedMultiplyAdd(n, Vector256.Create(-0.693359375f), x);
-        var r2 = Simd.FusedMultiplyAdd(n2, Vector256.Create(-0.693359375f), y);
-        r = Simd.FusedMultiplyAdd(n, Vector256.Create(2.12194440e-4f), r);
-        r2 = Simd.FusedMultiplyAdd(n2, Vector256.Create(2.12194440e-4f), r2);
-        var p = Simd.FusedMultiplyAdd(Vector256.Create(1.9875691500e-4f), r, Vector256.Create(1.3981999507e-3f));
-        var p2 = Simd.FusedMultiplyAdd(Vector256.Create(1.9875691500e-4f), r2, Vector256.Create(1.3981999507e-3f));
-        p = Simd.FusedMultiplyAdd(p, r, Vector256.Create(8.3334519073e-3f));
-        p2 = Simd.FusedMultiplyAdd(p2, r2, Vector256.Create(8.3334519073e-3f));
-        p = Simd.FusedMultiplyAdd(p, r, Vector256.Create(4.1665795894e-2f));
-        p2 = Simd.FusedMultiplyAdd(p2, r2, Vector256.Create(4.1665795894e-2f));
-        p = Simd.FusedMultiplyAdd(p, r, Vector256.Create(1.6666665459e-1f));
-        p2 = Simd.FusedMultiplyAdd(p2, r2, Vector256.Create(1.6666665459e-1f));
-        p = Simd.FusedMultiplyAdd(p, r, Vector256.Create(5.0000001201e-1f));
-        p2 = Simd.FusedMultiplyAdd(p2, r2, Vector256.Create(5.0000001201e-1f));
-        p = Simd.FusedMultiplyAdd(p, r * r, r + Vector256<float>.One);
-        p2 = Simd.FusedMultiplyAdd(p2, r2 * r2, r2 + Vector256<float>.One);
-        var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
-        var scale2 = Vector256.ShiftLeft(Vector256.ConvertToInt32(n2) + Vector256.Create(127), 23).AsSingle();
-        return (p * scale, p2 * scale2);
     }
 
     /// <summary>The Vector256 exp: the same reduction and polynomial, 2ⁿ built from the exponent bits.</summary>

@@ -417,39 +417,6 @@ internal static unsafe class Gemm
                 }
             }
         }
-        else if (MR == 8 && Simd.Vector128Enabled)
-        {
-            // The 128-bit tiles' 8-row blocks (Arm's NEON): two Vector128 per block, four blocks at a time. The same bits.
-            for (; blk + 4 <= rowBlockEnd && (blk + 4) * MR <= m; blk += 4)
-            {
-                float* a0 = packedA + (long)blk * MR * k;
-                float* a1 = a0 + MR * k, a2 = a1 + MR * k, a3 = a2 + MR * k;
-                for (int j = 0; j < n; j++)
-                {
-                    float* b = packedB + j;
-                    Vector128<float> l0 = default, h0 = default, l1 = default, h1 = default, l2 = default, h2 = default, l3 = default, h3 = default;
-                    for (int kk = 0; kk < k; kk++)
-                    {
-                        var x = Vector128.Create(b[(long)kk * NR]);
-                        long at = (long)kk * 8;
-                        l0 = Simd.FusedMultiplyAdd(Vector128.Load(a0 + at), x, l0);
-                        h0 = Simd.FusedMultiplyAdd(Vector128.Load(a0 + at + 4), x, h0);
-                        l1 = Simd.FusedMultiplyAdd(Vector128.Load(a1 + at), x, l1);
-                        h1 = Simd.FusedMultiplyAdd(Vector128.Load(a1 + at + 4), x, h1);
-                        l2 = Simd.FusedMultiplyAdd(Vector128.Load(a2 + at), x, l2);
-                        h2 = Simd.FusedMultiplyAdd(Vector128.Load(a2 + at + 4), x, h2);
-                        l3 = Simd.FusedMultiplyAdd(Vector128.Load(a3 + at), x, l3);
-                        h3 = Simd.FusedMultiplyAdd(Vector128.Load(a3 + at + 4), x, h3);
-                    }
-                    float* target = c + (long)blk * MR * ldc + j;
-                    long rowBlock = (long)MR * ldc;
-                    StoreColumn(Vector256.Create(l0, h0), target, ldc, accumulate);
-                    StoreColumn(Vector256.Create(l1, h1), target + rowBlock, ldc, accumulate);
-                    StoreColumn(Vector256.Create(l2, h2), target + 2 * rowBlock, ldc, accumulate);
-                    StoreColumn(Vector256.Create(l3, h3), target + 3 * rowBlock, ldc, accumulate);
-                }
-            }
-        }
         for (; blk < rowBlockEnd; blk++)
         {
             float* a = packedA + (long)blk * MR * k;
