@@ -152,6 +152,10 @@ if [ "${1:-gpu}" = all ]; then
     }
     export -f ddp_cores
     TAIL=10 step ddp-cores 60 bash -c ddp_cores
+    # Last, if time is left: the same peak and large-LSTM scaling with the 256-bit kernels. Where the many-core loss is
+    # an AVX-512 clock, the 256-bit peak falls less from 1 to 16 threads, and the 256-bit step may scale better.
+    DOTNET_EnableAVX512=0 TAIL=7 step fma-256 30 out/gpu/SeqForecast.Benchmarks probe-fma
+    DOTNET_EnableAVX512=0 PROBE_CELL=Lstm PROBE_HIDDEN=256 PROBE_ROUND_SECONDS=1 TAIL=12 step managed-scaling-large-256 100 out/gpu/SeqForecast.Benchmarks probe-scaling
     pack
     ls -l "$out"
     exit 0
