@@ -152,6 +152,10 @@ if [ "${1:-gpu}" = all ]; then
     }
     export -f ddp_cores
     TAIL=10 step ddp-cores 60 bash -c ddp_cores
+    # If time is left: PyTorch at 4 and 8 threads too, for the ratio at every thread count of the scaling table.
+    for threads in 4 8; do
+        TAIL=6 step "torch-cpu-$threads" 45 python3 benchmarks/pytorch/bench_pytorch.py --device cpu --threads "$threads" --seconds 1
+    done
     # Last, if time is left: the same peak and large-LSTM scaling with the 256-bit kernels. Where the many-core loss is
     # an AVX-512 clock, the 256-bit peak falls less from 1 to 16 threads, and the 256-bit step may scale better.
     DOTNET_EnableAVX512=0 TAIL=7 step fma-256 30 out/gpu/SeqForecast.Benchmarks probe-fma
