@@ -54,6 +54,9 @@ switch (args.FirstOrDefault())
     case "probe-ddp":
         ProbeDataParallel.Run();
         return;
+    case "probe-builds":
+        ProbeBuilds.Run(args.Length > 1 ? args[1] : throw new ArgumentException("probe-builds needs the other build's folder (the one holding its SeqForecast.dll)"));
+        return;
     case "probe-fma":
         ProbeFma.Run();
         return;
