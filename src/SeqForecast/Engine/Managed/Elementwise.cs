@@ -299,63 +299,54 @@ internal static class Elementwise
         if (block.Length < rows * columns || accumulator.Length < rows * RowSumLanes)
             throw new ArgumentException($"block needs {rows}×{columns} floats and accumulator {rows}×{RowSumLanes}");
         int vectorEnd = Kernels.Simd.Vector128Enabled ? columns / 16 * 16 : 0;
-        if (vectorEnd == columns && Kernels.Simd.Vector512Enabled)
-        {
-            // The common case (a batch of whole vectors) without per-row slicing: the same additions, lane by lane.
-            ref float from = ref MemoryMarshal.GetReference(block);
-            ref float to = ref MemoryMarshal.GetReference(accumulator);
-            for (int r = 0; r < rows; r++)
-            {
-                nuint rowStart = (nuint)(r * columns), laneStart = (nuint)(r * RowSumLanes);
-                var sum = Vector512.LoadUnsafe(ref to, laneStart);
-                for (int c = 0; c < columns; c += 16) sum += Vector512.LoadUnsafe(ref from, rowStart + (nuint)c);
-                sum.StoreUnsafe(ref to, laneStart);
-            }
-            return;
-        }
+        // Rows are reached through offsets from the spans' starts, not slices: a slice per row cost as much as the sums
+        // when the block is a step of a small batch.
+        ref float from = ref MemoryMarshal.GetReference(block);
+        ref float to = ref MemoryMarshal.GetReference(accumulator);
         for (int r = 0; r < rows; r++)
         {
-            var row = block.Slice(r * columns, columns);
-            var lanes = accumulator.Slice(r * RowSumLanes, RowSumLanes);
+            nuint rowStart = (nuint)(r * columns), laneStart = (nuint)(r * RowSumLanes);
             if (vectorEnd > 0 && Kernels.Simd.Vector512Enabled)
             {
-                var sum = Vector512.Create<float>(lanes);
-                for (int c = 0; c < vectorEnd; c += 16) sum += Vector512.Create<float>(row[c..]);
-                sum.CopyTo(lanes);
+                var sum = Vector512.LoadUnsafe(ref to, laneStart);
+                for (int c = 0; c < vectorEnd; c += 16) sum += Vector512.LoadUnsafe(ref from, rowStart + (nuint)c);
+                sum.StoreUnsafe(ref to, laneStart);
             }
             else if (vectorEnd > 0 && Kernels.Simd.Vector256Enabled)
             {
                 // Lanes 0–7 and 8–15 as two vectors: each lane adds the same values in the same order.
-                var low = Vector256.Create<float>(lanes);
-                var high = Vector256.Create<float>(lanes[8..]);
+                var low = Vector256.LoadUnsafe(ref to, laneStart);
+                var high = Vector256.LoadUnsafe(ref to, laneStart + 8);
                 for (int c = 0; c < vectorEnd; c += 16)
                 {
-                    low += Vector256.Create<float>(row[c..]);
-                    high += Vector256.Create<float>(row[(c + 8)..]);
+                    low += Vector256.LoadUnsafe(ref from, rowStart + (nuint)c);
+                    high += Vector256.LoadUnsafe(ref from, rowStart + (nuint)c + 8);
                 }
-                low.CopyTo(lanes);
-                high.CopyTo(lanes[8..]);
+                low.StoreUnsafe(ref to, laneStart);
+                high.StoreUnsafe(ref to, laneStart + 8);
             }
             else if (vectorEnd > 0)
             {
                 // Four vectors of four lanes (the 128-bit path); again each lane adds the same values in the same order.
-                var q0 = Vector128.Create<float>(lanes);
-                var q1 = Vector128.Create<float>(lanes[4..]);
-                var q2 = Vector128.Create<float>(lanes[8..]);
-                var q3 = Vector128.Create<float>(lanes[12..]);
+                var q0 = Vector128.LoadUnsafe(ref to, laneStart);
+                var q1 = Vector128.LoadUnsafe(ref to, laneStart + 4);
+                var q2 = Vector128.LoadUnsafe(ref to, laneStart + 8);
+                var q3 = Vector128.LoadUnsafe(ref to, laneStart + 12);
                 for (int c = 0; c < vectorEnd; c += 16)
                 {
-                    q0 += Vector128.Create<float>(row[c..]);
-                    q1 += Vector128.Create<float>(row[(c + 4)..]);
-                    q2 += Vector128.Create<float>(row[(c + 8)..]);
-                    q3 += Vector128.Create<float>(row[(c + 12)..]);
+                    nuint at = rowStart + (nuint)c;
+                    q0 += Vector128.LoadUnsafe(ref from, at);
+                    q1 += Vector128.LoadUnsafe(ref from, at + 4);
+                    q2 += Vector128.LoadUnsafe(ref from, at + 8);
+                    q3 += Vector128.LoadUnsafe(ref from, at + 12);
                 }
-                q0.CopyTo(lanes);
-                q1.CopyTo(lanes[4..]);
-                q2.CopyTo(lanes[8..]);
-                q3.CopyTo(lanes[12..]);
+                q0.StoreUnsafe(ref to, laneStart);
+                q1.StoreUnsafe(ref to, laneStart + 4);
+                q2.StoreUnsafe(ref to, laneStart + 8);
+                q3.StoreUnsafe(ref to, laneStart + 12);
             }
-            for (int c = vectorEnd; c < columns; c++) lanes[c % RowSumLanes] += row[c];
+            for (int c = vectorEnd; c < columns; c++)
+                Unsafe.Add(ref to, laneStart + (nuint)(c % RowSumLanes)) += Unsafe.Add(ref from, rowStart + (nuint)c);
         }
     }
 
