@@ -44,7 +44,7 @@ internal static class Experiment
         {
             ["seasonal-naive"] = () => new BaselineForecaster(new SeqForecast.Baselines.SeasonalNaiveModel(m), h),
             ["sample"] = () => new RnnForecaster(sample),
-            ["sample-point"] = () => new RnnForecaster(Runs.SampleOptions(folder, h)),
+            ["sample-point"] = () => new RnnForecaster(Runs.SampleOptions(folder, h) with { Training = sample.Training with { Loss = new LossOptions(LossKind.ScaledMae) } }),
             ["sample-round"] = () => new RnnForecaster(sample with { RoundForecasts = true }),
             ["sample-lv-round"] = () => new RnnForecaster(sample with { Normalization = InstanceNormalization.LastValueDifference, RoundForecasts = true }),
             ["sample-round-smape"] = () => new RnnForecaster(sample with { RoundForecasts = true, Point = PointForecast.MinimumSmape }),
@@ -72,7 +72,7 @@ internal static class Experiment
         return 0;
     }
 
-    /// <summary>Parses "cell:key=value:..." (keys: L lookback, norm ms|lv|ls|none, loss, h hidden, l layers, lr, wpe, ep, bal 0|1, seed, res naive|sn52, ens k, mon loss|mase|smape, pat, bs, drop, lags).</summary>
+    /// <summary>Parses "cell:key=value:..." (keys: L lookback, norm ms|lv|ls|none, loss, h hidden, l layers, lr, wpe, ep, bal 0|1, seed, res naive|sn52, ens k, mon loss|mase|smape, pat, bs, drop, lags, refit 0|1, plat patience,factor, step size,gamma).</summary>
     private static IForecaster Parse(string spec)
     {
         var parts = spec.Split(':');
@@ -97,6 +97,7 @@ internal static class Experiment
                 _ => InstanceNormalization.LastValueDifference,
             },
             Residual = Get("res", "") switch { "naive" => ResidualBaseline.Naive, "sn52" => ResidualBaseline.Seasonal(52), _ => null },
+            RefitOnFullData = Get("refit", "0") == "1",
             Training = new TrainerOptions
             {
                 Epochs = int.Parse(Get("ep", "40")), BatchSize = int.Parse(Get("bs", "64")), WindowsPerEpoch = int.Parse(Get("wpe", "8192")),
@@ -106,6 +107,11 @@ internal static class Experiment
                 Optimizer = new AdamOptions { LearningRate = double.Parse(Get("lr", "0.002"), System.Globalization.CultureInfo.InvariantCulture) },
                 GradientClipNorm = 1.0, Seed = ulong.Parse(Get("seed", "0")),
                 EarlyStopping = new EarlyStoppingOptions(int.Parse(Get("pat", "6"))),
+                Schedule = Get("plat", "") is { Length: > 0 } plat
+                    ? new ReduceOnPlateauSchedule { Patience = int.Parse(plat.Split(',')[0]), Factor = double.Parse(plat.Split(',')[1], System.Globalization.CultureInfo.InvariantCulture) }
+                    : Get("step", "") is { Length: > 0 } step
+                        ? new StepSchedule(int.Parse(step.Split(',')[0]), double.Parse(step.Split(',')[1], System.Globalization.CultureInfo.InvariantCulture))
+                        : null,
             },
         };
         int k = int.Parse(Get("ens", "1"));

@@ -50,6 +50,9 @@ internal sealed class M4Weekly
     {
         var inner = train.Select(s => s.Slice(0, s.Length - Horizon)).ToArray();
         using var model = forecaster.Fit(inner);
+        if (Environment.GetEnvironmentVariable("SEQFORECAST_HISTORY") is { Length: > 0 } && model is FittedRnnForecaster { Training: { } training })
+            foreach (var e in training.History)
+                Console.WriteLine(FormattableString.Invariant($"  epoch {e.Epoch,3}  train {e.TrainLoss,8:F4}  validation {e.ValidationLoss,8:F4}{(e.IsBest ? "  best" : "")}"));
         var forecasts = model.Predict(inner, new PredictOptions { Horizon = Horizon });
         double smape = 0, mase = 0;
         for (int s = 0; s < train.Count; s++)

@@ -13,13 +13,21 @@ namespace SeqForecast.Accuracy;
 /// <summary>The three data sets of the accuracy table, each run through the library's public API.</summary>
 internal static class Runs
 {
-    public const ulong Seed = 1;
+    /// <summary>The networks' seed: 1, or SEQFORECAST_SEED for experiments on how much a result moves with it.</summary>
+    public static readonly ulong Seed = ulong.TryParse(Environment.GetEnvironmentVariable("SEQFORECAST_SEED"), out var seed) ? seed : 1;
+
+    /// <summary>The library's default training with <see cref="Seed"/>; SEQFORECAST_PATIENCE=p sets the early-stopping patience (experiments only).</summary>
+    public static TrainerOptions NetworkTraining => RnnForecasterOptions.DefaultTraining with
+    {
+        Seed = Seed,
+        EarlyStopping = int.TryParse(Environment.GetEnvironmentVariable("SEQFORECAST_PATIENCE"), out var p) ? new EarlyStoppingOptions(p) : RnnForecasterOptions.DefaultTraining.EarlyStopping,
+    };
 
     private static void Log(string message) => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {message}");
 
     /// <summary>The library's defaults for a user who only chooses the window: lookback max(season, 2·horizon).</summary>
     public static RnnForecasterOptions Defaults(int lookback, int horizon, CellType cell) =>
-        new(new WindowSpec(lookback, horizon)) { Cell = cell, Training = RnnForecasterOptions.DefaultTraining with { Seed = Seed } };
+        new(new WindowSpec(lookback, horizon)) { Cell = cell, Training = NetworkTraining };
 
     // ---------------------------------------------------------------- M4 Weekly
 
@@ -64,7 +72,10 @@ internal static class Runs
         var loaded = SeriesCsv.ReadLong(new StringReader(LongForm(Path.Combine(folder, "ETTh2.csv"))), "ETTh2.csv",
             new LongCsvFormat { IdColumn = "id", DateColumn = "date", ValueColumns = ["OT"] }, SeriesCleaningOptions.Measurements with { Frequency = Frequency.Hourly });
         var series = loaded.Series[0];
-        const int trainEnd = 8640, validationEnd = 11520, testEnd = 14400;
+        // SEQFORECAST_ETTH2_VALIDATE=1 (experiments): every boundary moves back by the validation part, so the rows
+        // scored are the validation rows 8640-11519 and nothing reads the test rows.
+        int back = Environment.GetEnvironmentVariable("SEQFORECAST_ETTH2_VALIDATE") == "1" ? 2880 : 0;
+        int trainEnd = 8640 - back, validationEnd = 11520 - back, testEnd = 14400 - back;
         var train = series.Slice(0, trainEnd).Column(0);
         double mean = train.ToArray().Average(), std = Math.Sqrt(train.ToArray().Select(v => (v - mean) * (v - mean)).Average());
         var fitPart = series.Slice(0, validationEnd);
@@ -115,7 +126,7 @@ internal static class Runs
             }
             RnnForecasterOptions Etth2Defaults(CellType cell) => Defaults(lookback, h, cell) with
             {
-                Training = RnnForecasterOptions.DefaultTraining with { Seed = Seed, Epochs = 20, WindowsPerEpoch = 4096 },
+                Training = NetworkTraining with { Epochs = 20, WindowsPerEpoch = 4096 },
             };
             foreach (var cell in new[] { CellType.Lstm, CellType.Gru })
             {
@@ -123,6 +134,7 @@ internal static class Runs
                 using var model = Fit(new RnnForecaster(Etth2Defaults(cell)));
                 Add($"{cell.ToString().ToUpperInvariant()}, library defaults (lookback {lookback})", Network(model), watch.Elapsed.TotalSeconds, "20 epochs of 4,096 windows;");
             }
+            if (back > 0) continue;  // validation-only experiments compare the networks' defaults
             watch.Restart();
             var auto = new AutoForecaster(new AutoForecasterOptions(h)
             {
@@ -218,6 +230,6 @@ internal static class Runs
         NonNegative = true,
         RoundForecasts = true,
         SeasonLength = 7,
-        Training = RnnForecasterOptions.DefaultTraining with { Seed = Seed, Loss = LossOptions.Pinball(0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975) },
+        Training = NetworkTraining with { Loss = LossOptions.Pinball(0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975) },
     };
 }
