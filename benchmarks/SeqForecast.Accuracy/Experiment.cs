@@ -44,7 +44,7 @@ internal static class Experiment
         {
             ["seasonal-naive"] = () => new BaselineForecaster(new SeqForecast.Baselines.SeasonalNaiveModel(m), h),
             ["sample"] = () => new RnnForecaster(sample),
-            ["sample-point"] = () => new RnnForecaster(Runs.SampleOptions(folder, h) with { Training = sample.Training with { Loss = new LossOptions(LossKind.ScaledMae) } }),
+            ["sample-point"] = () => new RnnForecaster(Runs.SampleOptions(folder, h)),
             ["sample-round"] = () => new RnnForecaster(sample with { RoundForecasts = true }),
             ["sample-lv-round"] = () => new RnnForecaster(sample with { Normalization = InstanceNormalization.LastValueDifference, RoundForecasts = true }),
             ["sample-round-smape"] = () => new RnnForecaster(sample with { RoundForecasts = true, Point = PointForecast.MinimumSmape }),
@@ -106,7 +106,7 @@ internal static class Experiment
                 Monitor = Enum.Parse<ValidationMonitor>(Get("mon", "Mase"), ignoreCase: true),
                 Optimizer = new AdamOptions { LearningRate = double.Parse(Get("lr", "0.002"), System.Globalization.CultureInfo.InvariantCulture) },
                 GradientClipNorm = 1.0, Seed = ulong.Parse(Get("seed", "0")),
-                EarlyStopping = new EarlyStoppingOptions(int.Parse(Get("pat", "6"))),
+                EarlyStopping = new EarlyStoppingOptions(int.Parse(Get("pat", $"{RnnForecasterOptions.DefaultTraining.EarlyStopping!.Patience}"))),
                 Schedule = Get("plat", "") is { Length: > 0 } plat
                     ? new ReduceOnPlateauSchedule { Patience = int.Parse(plat.Split(',')[0]), Factor = double.Parse(plat.Split(',')[1], System.Globalization.CultureInfo.InvariantCulture) }
                     : Get("step", "") is { Length: > 0 } step
